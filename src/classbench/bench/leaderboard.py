@@ -1,0 +1,135 @@
+"""Aggregate trials into a leaderboard (one row per dataset x model configuration)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from typing import Any
+
+METRICS = ("accuracy", "macro_f1", "train_s", "predict_s")
+COLUMNS = ("dataset", "model", "accuracy", "macro_f1", "train_s", "predict_s", "params", "peak_mem_mb", "n_seeds")
+
+
+def _mean_std(values: list[float]) -> tuple[float | None, float | None]:
+    vals = [v for v in values if v is not None]
+    if not vals:
+        return None, None
+    mean = sum(vals) / len(vals)
+    std = math.sqrt(sum((v - mean) ** 2 for v in vals) / (len(vals) - 1)) if len(vals) > 1 else 0.0
+    return mean, std
+
+
+def leaderboard(trials: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows sorted by dataset (suite order) then accuracy (best first).
+
+    ``accuracy`` etc. are means over the trials that finished; ``*_std`` the sample standard deviation
+    over seeds (and folds); ``n_seeds``/``n_folds`` count what the means are over; ``n_failed`` the rest.
+    For folds, each seed's score is first averaged over its folds, so std is over seeds when several
+    seeds ran and over folds otherwise.
+    """
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for t in trials:
+        groups.setdefault((t["dataset"], t["model_label"]), []).append(t)
+    dataset_order = {d: i for i, d in enumerate(dict.fromkeys(t["dataset"] for t in trials))}
+    rows = []
+    for (dataset, label), ts in groups.items():
+        ok = [t for t in ts if t["status"] == "ok"]
+        seeds = sorted({t["seed"] for t in ok})
+        n_folds = max((t["n_folds"] for t in ts), default=1)
+        row: dict[str, Any] = {"dataset": dataset, "model": label, "family": ts[0].get("family"),
+                               "protocol": ts[0].get("protocol"), "n_seeds": len(seeds),
+                               "n_folds": n_folds, "n_trials": len(ts), "n_ok": len(ok),
+                               "n_failed": sum(t["status"] in ("failed", "timeout") for t in ts),
+                               "status": _status(ts)}
+        for m in METRICS:
+            if len(seeds) > 1:  # average folds within a seed, spread across seeds
+                per_seed = [_mean_std([t[m] for t in ok if t["seed"] == s])[0] for s in seeds]
+                mean, std = _mean_std(per_seed)
+            else:
+                mean, std = _mean_std([t[m] for t in ok])
+            row[m], row[f"{m}_std"] = mean, std
+        row["params"] = _mean_std([t["n_params"] for t in ok])[0]
+        mem = [t["peak_mem_mb"] for t in ok if t["peak_mem_mb"] is not None]
+        row["peak_mem_mb"] = max(mem) if mem else None
+        rows.append(row)
+    rows.sort(key=lambda r: (dataset_order[r["dataset"]], -(r["accuracy"] if r["accuracy"] is not None else -1)))
+    return rows
+
+
+def _status(ts: list[dict[str, Any]]) -> str:
+    states = {t["status"] for t in ts}
+    if states == {"ok"}:
+        return "ok"
+    if "ok" in states:
+        return "partial"
+    return sorted(states - {"ok"})[0]
+
+
+def _fmt(v: Any, kind: str) -> str:
+    if v is None:
+        return "-"
+    if kind in ("accuracy", "macro_f1"):
+        return f"{v:.4f}"
+    if kind in ("train_s", "predict_s"):
+        return f"{v:.2f}" if v < 100 else f"{v:.0f}"
+    if kind == "params":
+        return f"{int(round(v)):,}"
+    if kind == "peak_mem_mb":
+        return f"{v:.0f}"
+    return str(v)
+
+
+def has_std(rows: list[dict[str, Any]]) -> bool:
+    return any(r["n_seeds"] > 1 or r["n_folds"] > 1 for r in rows)
+
+
+def display_rows(rows: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
+    std = has_std(rows)
+    header = ["dataset", "model", "accuracy", "macro_f1", "train_s", "predict_s", "params", "peak_mem_mb", "n_seeds"]
+    out = []
+    for r in rows:
+        cells = [r["dataset"], r["model"]]
+        for m in ("accuracy", "macro_f1", "train_s", "predict_s"):
+            cell = _fmt(r[m], m)
+            if std and r[m] is not None and r.get(f"{m}_std") is not None:
+                cell += f" ± {_fmt(r[m + '_std'], m)}"
+            cells.append(cell)
+        cells += [_fmt(r["params"], "params"), _fmt(r["peak_mem_mb"], "peak_mem_mb"), str(r["n_seeds"])]
+        if r["status"] != "ok":
+            cells[1] += f" [{r['status']}: {r['n_failed']} of {r['n_trials']} failed]" if r["n_failed"] else \
+                f" [{r['status']}]"
+        out.append(cells)
+    return header, out
+
+
+def format_table(rows: list[dict[str, Any]]) -> str:
+    header, body = display_rows(rows)
+    widths = [max(len(h), *(len(b[i]) for b in body)) if body else len(h) for i, h in enumerate(header)]
+    right = {i for i, h in enumerate(header) if h not in ("dataset", "model")}
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+
+    return "\n".join([line(header), line(["-" * w for w in widths])] + [line(b) for b in body])
+
+
+def to_markdown(rows: list[dict[str, Any]]) -> str:
+    header, body = display_rows(rows)
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(c.replace("|", "\\|") for c in b) + " |" for b in body]
+    return "\n".join(lines) + "\n"
+
+
+def to_csv(rows: list[dict[str, Any]]) -> str:
+    std = has_std(rows)
+    cols = list(COLUMNS)
+    if std:
+        cols += [f"{m}_std" for m in METRICS]
+    cols += ["n_folds", "n_trials", "n_failed", "status"]
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore", lineterminator="\n")
+    w.writeheader()
+    for r in rows:
+        w.writerow({k: ("" if r.get(k) is None else r.get(k)) for k in cols})
+    return buf.getvalue()

@@ -1,0 +1,267 @@
+"""Plan a suite into trials, run them in worker processes, record every result, print the leaderboard.
+
+Everything that can be checked is checked before the first trial starts: dataset and model names,
+every hyperparameter, data availability, model/data modality, and that the output folder is writable.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import sys
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any, Callable
+
+from ..config import SuiteSpec, TrialSpec
+from ..datasets import DataContext, get_source
+from ..errors import UserError
+from . import leaderboard as lb
+from .protocols import n_folds
+from .store import Store
+from .trial import run_trial, versions
+
+
+@dataclass
+class RunOptions:
+    out: Path = Path("classbench-out")
+    data_dir: str | None = None
+    workers: int = 1
+    resume: str | None = None
+    download: bool = True
+    progress: bool = True
+    command: str = ""
+
+
+@dataclass
+class PlannedTrial:
+    spec: TrialSpec
+    label: str
+    family: str
+    seq: int
+
+    def row(self) -> dict[str, Any]:
+        s = self.spec
+        return {"trial_key": s.key, "seq": self.seq, "dataset": s.dataset.name, "model": s.model.name,
+                "model_label": self.label, "family": self.family, "seed": s.seed, "fold": s.fold,
+                "n_folds": s.n_folds, "protocol": s.protocol.label(), "spec_json": json.dumps(s.to_dict()),
+                "params_json": json.dumps(s.model.kwargs)}
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    out: Path
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    interrupted: bool = False
+
+
+def model_label(name: str, params: dict[str, Any], defaults: dict[str, Any]) -> str:
+    """``mlp(loss=squared)``: the model and the hyperparameters that differ from its defaults."""
+    diff = [(k, v) for k, v in sorted(params.items()) if k != "random_state" and defaults.get(k) != v]
+    if not diff:
+        return name
+
+    def fmt(v: Any) -> str:
+        if isinstance(v, (list, tuple)):
+            return "x".join(str(x) for x in v)
+        return str(v)
+
+    return f"{name}({', '.join(f'{k}={fmt(v)}' for k, v in diff)})"
+
+
+def plan(suite: SuiteSpec, ctx: DataContext) -> list[PlannedTrial]:
+    """Validate the whole suite and expand it to trials (datasets x models x seeds x folds)."""
+    from ..models import MODELS, create_model
+
+    if not suite.datasets or not suite.models:
+        raise UserError(f"Suite {suite.name!r} names no datasets or no models; give at least one of each.")
+    sources = {}
+    for d in suite.datasets:
+        source = get_source(d.name)
+        source.check(ctx, **d.kwargs)
+        sources[d] = source
+    labels: dict[Any, tuple[str, str]] = {}
+    for m in suite.models:
+        entry = MODELS.entry(m.name)
+        model = create_model(m.name, **m.kwargs)
+        defaults = type(model)().get_params(deep=False)
+        labels[m] = (model_label(entry.name, m.kwargs, defaults), entry.meta.get("family", getattr(model, "family", "")))
+        for d in suite.datasets:
+            if sources[d].modality not in type(model).modalities:
+                raise UserError(
+                    f"Model {m.name!r} takes {', '.join(sorted(type(model).modalities))} data, but dataset "
+                    f"{d.name!r} is {sources[d].modality}. Remove one of them from the suite, or run them in "
+                    f"separate suites.")
+    trials: list[PlannedTrial] = []
+    for d in suite.datasets:
+        ds = None
+        if suite.protocol.kind == "loo":
+            ds = sources[d].load(ctx, **sources[d].check(ctx, **d.kwargs))
+        folds = n_folds(suite.protocol, ds)
+        for m in suite.models:
+            for seed in suite.seeds:
+                for fold in range(folds):
+                    spec = TrialSpec(d, m, seed, suite.protocol, fold, folds)
+                    trials.append(PlannedTrial(spec, labels[m][0], labels[m][1], len(trials)))
+    return trials
+
+
+def new_run_id() -> str:
+    return datetime.now().strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
+
+
+def _check_writable(out: Path) -> None:
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / f".write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise UserError(f"Output folder {out} is not writable ({exc.strerror or exc}). "
+                        f"Choose another folder with --out.") from None
+
+
+def _say(opts: RunOptions, msg: str) -> None:
+    if opts.progress:
+        print(msg, file=sys.stderr, flush=True)
+
+
+def run_suite(suite: SuiteSpec, opts: RunOptions, on_finish: Callable[[RunResult, Store], None] | None = None
+              ) -> RunResult:
+    if opts.workers < 1:
+        raise UserError(f"--workers must be at least 1, got {opts.workers}.")
+    out = Path(opts.out)
+    _check_writable(out)
+    store = Store(out)
+    ctx = DataContext.from_env(opts.data_dir, download=opts.download)
+    if opts.resume:
+        run = store.get_run(opts.resume)
+        suite = SuiteSpec.from_dict(json.loads(run["suite_json"]), where=f"run {opts.resume}")
+        run_id = opts.resume
+    trials = plan(suite, ctx)
+    if not opts.resume:
+        run_id = new_run_id()
+        store.create_run(run_id, suite.to_dict(), opts.command,
+                         {"workers": opts.workers, "data_dir": opts.data_dir}, versions())
+    else:
+        store.set_run_status(run_id, "running")
+    store.add_pending(run_id, [t.row() for t in trials])
+    done = {k for k, s in store.status_of(run_id).items() if s == "ok"}
+    todo = [t for t in trials if t.spec.key not in done]
+    _say(opts, f"run {run_id}: {len(trials)} trials ({len(trials) - len(todo)} already done), "
+               f"{opts.workers} worker(s), results in {store.path}")
+    result = RunResult(run_id, out)
+    interrupted = _execute(store, run_id, todo, ctx, opts, len(trials) - len(todo), len(trials))
+    result.interrupted = interrupted
+    result.rows = lb.leaderboard(store.trials(run_id))
+    store.set_run_status(run_id, "interrupted" if interrupted else "finished")
+    write_leaderboard(out, run_id, result.rows)
+    if on_finish is not None:
+        on_finish(result, store)
+    store.close()
+    return result
+
+
+def write_leaderboard(out: Path, run_id: str, rows: list[dict[str, Any]]) -> Path:
+    from .._io import atomic_write_text
+
+    folder = out / "runs" / run_id
+    folder.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(folder / "leaderboard.md", lb.to_markdown(rows))
+    atomic_write_text(folder / "leaderboard.csv", lb.to_csv(rows))
+    return folder
+
+
+class _Stop(Exception):
+    pass
+
+
+def _execute(store: Store, run_id: str, todo: list[PlannedTrial], ctx: DataContext, opts: RunOptions,
+             n_done: int, n_total: int) -> bool:
+    """Run ``todo`` on a process pool; returns True if interrupted (Ctrl-C / SIGTERM)."""
+    if not todo:
+        return False
+    threads = max(1, (os.cpu_count() or 1) // opts.workers)
+    ctx_dict = asdict(ctx)
+
+    def on_term(signum: int, frame: Any) -> None:
+        raise _Stop()
+
+    old = signal.signal(signal.SIGTERM, on_term) if _main_thread() else None
+    queue = list(todo)
+    running: dict[Future, PlannedTrial] = {}
+    pool = _new_pool(opts.workers)
+    finished = n_done
+    try:
+        while queue or running:
+            while queue and len(running) < opts.workers:
+                t = queue.pop(0)
+                store.mark(run_id, t.spec.key, "running")
+                running[pool.submit(run_trial, t.spec.to_dict(), ctx_dict, threads)] = t
+            ready, _ = wait(running, return_when=FIRST_COMPLETED)
+            broken = False
+            for fut in ready:
+                t = running.pop(fut)
+                try:
+                    res = fut.result()
+                except BrokenProcessPool:
+                    broken = True
+                    res = {"status": "failed", "error": "the worker process died (killed, out of memory or "
+                                                        "crashed) while running this trial"}
+                store.record(run_id, t.spec.key, res)
+                finished += 1
+                _say(opts, _progress_line(finished, n_total, t, res))
+            if broken:  # the pool is unusable: requeue what was still running there, start a fresh pool
+                for fut, t in running.items():
+                    store.mark(run_id, t.spec.key, "pending")
+                    queue.insert(0, t)
+                running.clear()
+                pool.shutdown(wait=False, cancel_futures=True)
+                pool = _new_pool(opts.workers)
+        return False
+    except (KeyboardInterrupt, _Stop):
+        n = store.interrupt_running(run_id)
+        _say(opts, f"\ninterrupted: {finished} trials recorded, {n} running trial(s) marked interrupted. "
+                   f"Finish with: classbench run --resume {run_id} --out {opts.out}")
+        _kill_pool(pool)
+        return True
+    finally:
+        if old is not None:
+            signal.signal(signal.SIGTERM, old)
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+def _new_pool(workers: int) -> ProcessPoolExecutor:
+    return ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
+
+
+def _kill_pool(pool: ProcessPoolExecutor) -> None:
+    for p in list(getattr(pool, "_processes", {}).values()):
+        try:
+            p.kill()
+        except Exception:  # noqa: BLE001
+            pass
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _progress_line(i: int, n: int, t: PlannedTrial, res: dict[str, Any]) -> str:
+    s = t.spec
+    where = f"[{i}/{n}] {s.dataset.name} · {t.label} · seed {s.seed}" + (
+        f" · fold {s.fold + 1}/{s.n_folds}" if s.n_folds > 1 else "")
+    if res["status"] == "ok":
+        return f"{where}: accuracy {res['accuracy']:.4f}, train {res['train_s']:.1f} s"
+    return f"{where}: {res['status'].upper()}: {str(res.get('error', '')).splitlines()[0][:200]}"
+

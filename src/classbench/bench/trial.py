@@ -1,0 +1,122 @@
+"""Run one trial: load (cached) data, fit, predict, measure. Runs inside a worker process."""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+import traceback
+from typing import Any
+
+import numpy as np
+
+from ..config import TrialSpec
+from ..datasets import DataContext, Dataset, get_source
+from . import metrics
+from .protocols import fold_data
+
+_DATA_CACHE: dict[str, Dataset] = {}
+_MAX_MISCLASSIFIED = 24
+
+
+def versions() -> dict[str, Any]:
+    import sys
+
+    from .. import __version__
+
+    out: dict[str, Any] = {"classbench": __version__, "python": platform.python_version(),
+                           "platform": platform.platform(), "cpus": os.cpu_count()}
+    for mod in ("numpy", "scipy", "sklearn", "torch"):
+        m = sys.modules.get(mod)
+        if m is not None:
+            out[mod] = getattr(m, "__version__", "?")
+    return out
+
+
+def get_dataset(spec: TrialSpec, ctx: DataContext) -> Dataset:
+    key = repr(spec.dataset)
+    if key not in _DATA_CACHE:
+        _DATA_CACHE.clear()  # keep one dataset in memory per worker
+        source = get_source(spec.dataset.name)
+        _DATA_CACHE[key] = source.load(ctx, **source.check(ctx, **spec.dataset.kwargs))
+    return _DATA_CACHE[key]
+
+
+def set_threads(n: int) -> None:
+    os.environ["CLASSBENCH_THREADS"] = str(n)
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(n)
+    except ImportError:  # pragma: no cover
+        pass
+
+
+def run_trial(spec_dict: dict[str, Any], ctx_dict: dict[str, Any], threads: int) -> dict[str, Any]:
+    """Execute one trial; never raises: failures come back as ``status="failed"`` with the error."""
+    started = time.time()
+    set_threads(threads)
+    spec = TrialSpec.from_dict(spec_dict)
+    try:
+        ctx = DataContext(**ctx_dict)
+        ds = get_dataset(spec, ctx)
+        X_tr, y_tr, X_te, y_te, test_index = fold_data(spec.protocol, ds, spec.fold, spec.seed)
+        from ..models import create_model
+
+        params = dict(spec.model.kwargs)
+        model = create_model(spec.model.name, **params)
+        if "random_state" in model.get_params() and "random_state" not in params:
+            model.set_params(random_state=spec.seed)
+        metrics.reset_peak_rss()
+        t0 = time.perf_counter()
+        model.fit(X_tr, y_tr)
+        train_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        y_pred = np.asarray(model.predict(X_te))
+        predict_s = time.perf_counter() - t0
+        proba = None
+        if hasattr(model, "predict_proba") and len(X_te) <= 50_000:
+            try:
+                proba = np.asarray(model.predict_proba(X_te))
+            except (AttributeError, NotImplementedError):
+                proba = None
+        peak = metrics.peak_rss_mb()
+        sc = metrics.scores(y_te, y_pred, ds.n_classes)
+        wrong = np.flatnonzero(y_pred != y_te)[:_MAX_MISCLASSIFIED]
+        misclassified = [
+            {"index": int(test_index[i]), "true": int(y_te[i]), "pred": int(y_pred[i]),
+             "confidence": None if proba is None else float(proba[i].max())}
+            for i in wrong
+        ]
+        return {
+            "status": "ok", "error": None,
+            "accuracy": sc["accuracy"], "macro_f1": sc["macro_f1"],
+            "train_s": train_s, "predict_s": predict_s,
+            "samples_per_s": len(X_te) / predict_s if predict_s > 0 else None,
+            "n_params": int(getattr(model, "n_params_", 0) or 0) or None,
+            "peak_mem_mb": peak, "n_train": int(len(y_tr)), "n_test": int(len(y_te)),
+            "history": _clean_history(getattr(model, "history_", [])),
+            "extra": {"confusion": sc["confusion"], "misclassified": misclassified, "classes": list(ds.classes),
+                      "train_samples_per_s": len(X_tr) / train_s if train_s > 0 else None},
+            "versions": versions(), "started": _iso(started),
+        }
+    except Exception as exc:  # noqa: BLE001 - a failing trial is a result, not a crash
+        from ..errors import UserError
+
+        detail = str(exc) if isinstance(exc, UserError) else "".join(
+            traceback.format_exception(type(exc), exc, exc.__traceback__)[-6:])
+        return {"status": "failed", "error": f"{type(exc).__name__}: {detail}".strip(),
+                "versions": versions(), "started": _iso(started)}
+
+
+def _clean_history(history: Any) -> list[dict[str, Any]]:
+    out = []
+    for row in history or []:
+        out.append({k: (float(v) if isinstance(v, (np.floating, np.integer)) else v) for k, v in dict(row).items()})
+    return out
+
+
+def _iso(ts: float) -> str:
+    from datetime import datetime, timezone
+
+    return datetime.fromtimestamp(ts, timezone.utc).isoformat(timespec="seconds")

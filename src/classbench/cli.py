@@ -1,0 +1,264 @@
+"""Command line: parses argv, calls the library, prints. No logic of its own beyond formatting."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from .errors import UserError
+
+DEFAULT_OUT = "classbench-out"
+
+
+def _parse_value(text: str) -> Any:
+    import tomllib
+
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def _apply_sets(suite: Any, sets: list[str]) -> Any:
+    """``--set mlp.loss=squared`` / ``--set mnist.n_train=1000``: override a model's or dataset's parameter."""
+    from dataclasses import replace
+
+    from .config import _freeze
+
+    models, datasets = list(suite.models), list(suite.datasets)
+    for item in sets:
+        target, sep, value = item.partition("=")
+        name, dot, param = target.partition(".")
+        if not sep or not dot or not name or not param:
+            raise UserError(f"--set {item!r}: write it as NAME.PARAM=VALUE, e.g. --set mlp.loss=squared "
+                            f"or --set mnist.n_train=1000.")
+        hit = False
+        for group in (models, datasets):
+            for i, spec in enumerate(group):
+                if spec.name == name:
+                    group[i] = replace(spec, params=_freeze({**spec.kwargs, param: _parse_value(value)}))
+                    hit = True
+        if not hit:
+            names = sorted({s.name for s in models} | {s.name for s in datasets})
+            raise UserError(f"--set {item!r}: no model or dataset named {name!r} in this run "
+                            f"(it has: {', '.join(names)}).")
+    return replace(suite, models=tuple(models), datasets=tuple(datasets))
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from .bench import leaderboard as lb
+    from .bench.runner import RunOptions, run_suite
+    from .config import DatasetSpec, ModelSpec, SuiteSpec, load_suite, parse_protocol, parse_seeds
+
+    if args.resume:
+        suite = SuiteSpec(name="resume", datasets=(), models=())
+    else:
+        if args.suite is None and args.dataset and args.model:
+            suite = SuiteSpec(name="adhoc", datasets=(), models=())
+        else:
+            suite = load_suite(args.suite or "quick")
+        if args.dataset:
+            suite = replace(suite, datasets=tuple(DatasetSpec(d) for d in args.dataset))
+        if args.model:
+            suite = replace(suite, models=tuple(ModelSpec(m) for m in args.model))
+        if args.seeds is not None:
+            suite = replace(suite, seeds=parse_seeds(args.seeds, "--seeds"))
+        if args.protocol:
+            proto = args.protocol
+            if ":" in proto:  # kfold:5, split:8
+                kind, _, n = proto.partition(":")
+                key = {"kfold": "k", "split": "train_per_class"}.get(kind, "k")
+                proto = {"kind": kind, key: _parse_value(n)}
+            suite = replace(suite, protocol=parse_protocol(proto, "--protocol"))
+        if args.set:
+            suite = _apply_sets(suite, args.set)
+    opts = RunOptions(out=Path(args.out), data_dir=args.data_dir, workers=args.workers, resume=args.resume,
+                      download=not args.no_download, progress=not args.quiet, command=" ".join(sys.argv))
+    result = run_suite(suite, opts, on_finish=_after_run if not args.no_report else None)
+    print(lb.format_table(result.rows))
+    print(f"\nrun {result.run_id}: leaderboard in {Path(args.out) / 'runs' / result.run_id}")
+    return 130 if result.interrupted else 0
+
+
+def _after_run(result: Any, store: Any) -> None:
+    try:
+        from .report import write_report
+    except ImportError:
+        return
+    path = write_report(store, result.run_id)
+    print(f"report: {path}", file=sys.stderr)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    what = args.what
+    if what == "datasets":
+        from .datasets import DATASETS
+
+        for e in DATASETS:
+            src = e.load()
+            print(f"{e.name:<14} {src.modality:<8} {src.summary}")
+    elif what == "models":
+        from .models import MODELS
+
+        for e in MODELS:
+            if args.family and e.meta.get("family") != args.family:
+                continue
+            mods = ",".join(e.meta.get("modalities", ()))
+            print(f"{e.name:<18} {e.meta.get('family', ''):<8} {mods:<14} {e.meta.get('summary', '')}")
+    elif what == "suites":
+        from .config import list_suites
+
+        for name, desc in list_suites():
+            print(f"{name:<14} {desc}")
+    return 0
+
+
+def cmd_params(args: argparse.Namespace) -> int:
+    from .models import describe_params
+
+    for row in describe_params(args.model):
+        print(f"{row['name']:<20} default={row['default']!r:<14} {row['accepted']}  {row['doc']}")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from .bench import leaderboard as lb
+    from .bench.store import Store
+
+    store = Store(Path(args.out), create=False)
+    if args.runs:
+        for r in store.runs():
+            print(f"{r['run_id']}  {r['created']}  {r['status']:<11} {r['suite_name']:<10} "
+                  f"{r['n_ok']}/{r['n_trials']} ok")
+        return 0
+    run_id = args.run or store.latest_run()
+    run = store.get_run(run_id)
+    trials = store.trials(run_id)
+    print(f"run {run_id} ({run['suite_name']}, {run['status']}, {len(trials)} trials)")
+    print(lb.format_table(lb.leaderboard(trials)))
+    failed = [t for t in trials if t["status"] in ("failed", "timeout")]
+    for t in failed:
+        first = (t["error"] or "").strip().splitlines()
+        print(f"  {t['status']}: {t['dataset']} · {t['model_label']} · seed {t['seed']}: {first[-1] if first else ''}")
+    return 0
+
+
+def cmd_data(args: argparse.Namespace) -> int:
+    from .datasets import DATASETS, DataContext, get_source
+
+    ctx = DataContext.from_env(args.data_dir, download=not getattr(args, "no_download", False))
+    if args.action == "list":
+        for e in DATASETS:
+            src = e.load()
+            print(f"{e.name:<14} {src.modality:<8} {src.summary}")
+        return 0
+    names = [args.name] if args.name else DATASETS.names()
+    if args.action == "info":
+        if not args.name:
+            raise UserError("`classbench data info` needs a dataset name, e.g. `classbench data info mnist`.")
+        print(json.dumps(get_source(args.name).info(ctx), indent=2, default=str))
+    elif args.action == "fetch":
+        for n in names:
+            for p in get_source(n).fetch(ctx):
+                print(f"{n}: {p}")
+    elif args.action == "verify":
+        bad = 0
+        for n in names:
+            for fname, status in get_source(n).verify(ctx):
+                print(f"{n:<10} {fname:<32} {status}")
+                bad += status != "ok"
+        return 1 if bad else 0
+    elif args.action == "show":
+        src = get_source(args.name)
+        if not hasattr(src, "show"):
+            raise UserError(f"`classbench data show` is not available for {args.name!r}.")
+        print(src.show(ctx, args.index))
+    return 0
+
+
+def cmd_gradcheck(args: argparse.Namespace) -> int:
+    try:
+        from .gradcheck import format_table, run_gradchecks
+    except ImportError as exc:
+        raise UserError(f"gradcheck needs PyTorch as the reference: {exc}. Install with `pip install torch`.") from None
+    rows = run_gradchecks(seed=args.seed)
+    print(format_table(rows))
+    return 0 if all(r["passed"] for r in rows) else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="classbench", description="Compare classifiers (scikit-learn, PyTorch and a "
+                                "from-scratch NumPy engine) on the same data, with one command.")
+    from . import __version__
+
+    p.add_argument("--version", action="version", version=f"classbench {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    r = sub.add_parser("run", help="run a suite (default: quick) and print the leaderboard")
+    r.add_argument("suite", nargs="?", help="built-in suite name (see `classbench list suites`) or a .toml/.yaml file")
+    r.add_argument("--dataset", action="append", help="dataset name (repeatable); replaces the suite's datasets")
+    r.add_argument("--model", action="append", help="model name (repeatable); replaces the suite's models")
+    r.add_argument("--set", action="append", metavar="NAME.PARAM=VALUE", help="override a model/dataset parameter")
+    r.add_argument("--seeds", type=int, help="number of seeds (0..N-1)")
+    r.add_argument("--protocol", help="holdout | kfold:K | loo | split:N (N training samples per class)")
+    r.add_argument("--data-dir", help="folder(s) with one subfolder per dataset (':'-separated list)")
+    r.add_argument("--out", default=DEFAULT_OUT, help=f"output folder with the results database (default {DEFAULT_OUT})")
+    r.add_argument("--resume", metavar="RUN", help="finish an earlier run: skips its finished trials")
+    r.add_argument("--workers", type=int, default=1, help="trials run in parallel (processes)")
+    r.add_argument("--no-download", action="store_true", help="never download; fail if data is not local")
+    r.add_argument("--no-report", action="store_true", help="do not write the HTML report")
+    r.add_argument("--quiet", action="store_true", help="no progress lines")
+    r.set_defaults(func=cmd_run)
+
+    ls = sub.add_parser("list", help="list datasets, models or suites")
+    ls.add_argument("what", choices=["datasets", "models", "suites"])
+    ls.add_argument("--family", help="only models of this family (sklearn, torch, scratch)")
+    ls.set_defaults(func=cmd_list)
+
+    pp = sub.add_parser("params", help="a model's hyperparameters, defaults and accepted values")
+    pp.add_argument("model")
+    pp.set_defaults(func=cmd_params)
+
+    sh = sub.add_parser("show", help="leaderboard of a run from the results database")
+    sh.add_argument("run", nargs="?", help="run id (default: the latest)")
+    sh.add_argument("--out", default=DEFAULT_OUT)
+    sh.add_argument("--runs", action="store_true", help="list the runs in the database")
+    sh.set_defaults(func=cmd_show)
+
+    d = sub.add_parser("data", help="list, describe, fetch, verify or show datasets")
+    d.add_argument("action", choices=["list", "info", "fetch", "verify", "show"])
+    d.add_argument("name", nargs="?")
+    d.add_argument("index", nargs="?", type=int, default=0, help="(show) which sample")
+    d.add_argument("--data-dir")
+    d.add_argument("--no-download", action="store_true")
+    d.set_defaults(func=cmd_data)
+
+    g = sub.add_parser("gradcheck", help="check the NumPy engine's gradients against finite differences and PyTorch")
+    g.add_argument("--seed", type=int, default=0)
+    g.set_defaults(func=cmd_gradcheck)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    try:
+        return int(args.func(args) or 0)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
