@@ -58,6 +58,8 @@ def run_trial(spec_dict: dict[str, Any], ctx_dict: dict[str, Any], threads: int)
     set_threads(threads)
     spec = TrialSpec.from_dict(spec_dict)
     try:
+        from .. import models as _models  # noqa: F401  (registers families and CLASSBENCH_PLUGINS first)
+
         ctx = DataContext(**ctx_dict)
         ds = get_dataset(spec, ctx)
         X_tr, y_tr, X_te, y_te, test_index = fold_data(spec.protocol, ds, spec.fold, spec.seed)

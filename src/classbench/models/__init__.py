@@ -24,6 +24,23 @@ for _family in ("torch", "scratch", "faces", "text"):
             raise
 
 
+def load_plugins() -> None:
+    """Import the modules named in ``CLASSBENCH_PLUGINS`` (comma-separated): they register their own models
+    and datasets with ``MODELS.register(...)`` / ``DATASETS.register(...)``. Worker processes do the same."""
+    import importlib
+    import os
+
+    for mod in filter(None, (m.strip() for m in os.environ.get("CLASSBENCH_PLUGINS", "").split(","))):
+        try:
+            importlib.import_module(mod)
+        except ImportError as exc:
+            raise UserError(f"CLASSBENCH_PLUGINS names {mod!r}, which cannot be imported ({exc}). Check the "
+                            f"module name and that its folder is on PYTHONPATH.") from None
+
+
+load_plugins()
+
+
 def model_class(name: str) -> type:
     return MODELS.get(name)
 

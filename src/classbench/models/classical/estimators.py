@@ -28,6 +28,7 @@ class SklearnClassifier(Classifier):
 
     family = "sklearn"
     _has_proba = False  # whether the underlying estimator gives class probabilities
+    _has_decision = True  # whether it has a decision_function
 
     def _estimator(self) -> Any:
         raise NotImplementedError
@@ -35,15 +36,20 @@ class SklearnClassifier(Classifier):
     def fit(self, X: Any, y: Any, *, X_val: Any = None, y_val: Any = None) -> "SklearnClassifier":
         import time
 
+        Xf = self._check_X(X, reset=True)
         y_idx = self._encode_labels(y)
+        if len(y_idx) != len(Xf):
+            raise ValueError(f"X has {len(Xf)} samples but y has {len(y_idx)}.")
         est = self._estimator()
         if getattr(self, "standardize", False):
             est = make_pipeline(StandardScaler(), est)
         t0 = time.perf_counter()
-        est.fit(flatten(X), y_idx)
+        est.fit(Xf, y_idx)
         self.pipeline_ = est
-        self.n_features_in_ = flatten(X[:1]).shape[1]
-        acc = float(np.mean(est.predict(flatten(X)) == y_idx)) if len(y_idx) <= 20000 else None
+        final = self._final()
+        if hasattr(final, "n_iter_"):
+            self.n_iter_ = np.max(final.n_iter_)
+        acc = float(np.mean(est.predict(Xf) == y_idx)) if len(y_idx) <= 20000 else None
         self.history_ = [{"epoch": 1, "accuracy": acc, "seconds": time.perf_counter() - t0}]
         if X_val is not None and y_val is not None:
             self.history_[0]["val_accuracy"] = float(np.mean(self.predict(X_val) == np.asarray(y_val)))
@@ -54,14 +60,18 @@ class SklearnClassifier(Classifier):
         return self.pipeline_[-1] if isinstance(self.pipeline_, Pipeline) else self.pipeline_
 
     def predict(self, X: Any) -> np.ndarray:
-        return self.classes_[self.pipeline_.predict(flatten(X))]
+        Xf = self._check_X(X, reset=False)
+        return self.classes_[self.pipeline_.predict(Xf)]
 
+    @available_if(lambda self: self._has_decision)
     def decision_function(self, X: Any) -> np.ndarray:
-        return self.pipeline_.decision_function(flatten(X))
+        Xf = self._check_X(X, reset=False)
+        return self.pipeline_.decision_function(Xf)
 
     @available_if(lambda self: self._has_proba)
     def predict_proba(self, X: Any) -> np.ndarray:
-        return self.pipeline_.predict_proba(flatten(X))
+        Xf = self._check_X(X, reset=False)
+        return self.pipeline_.predict_proba(Xf)
 
 
 def _count_params(est: Any) -> int:
@@ -222,7 +232,7 @@ class _KernelSVM(LinearSVM):
         self.random_state = random_state
 
     def fit(self, X: Any, y: Any, *, X_val: Any = None, y_val: Any = None) -> "_KernelSVM":
-        Xf = flatten(X)
+        Xf = self._check_X(X, reset=True)
         self.gamma_ = self.gamma if self.gamma is not None else 1.0 / (Xf.shape[1] * float(Xf.var()) or 1.0)
         if self.method == "exact" and len(Xf) > self.max_train_samples:
             from ...datasets.base import stratified_holdout
@@ -258,6 +268,7 @@ class PolySVM(_KernelSVM):
 
 class KNN(SklearnClassifier):
     _has_proba = True
+    _has_decision = False
     param_space = {**_COMMON, "n_neighbors": Param(int, low=1), "weights": Param(str, choices=("uniform", "distance"))}
 
     def __init__(self, n_neighbors: int = 3, weights: str = "distance", standardize: bool = False,
@@ -275,6 +286,7 @@ class KNN(SklearnClassifier):
 
 class RandomForest(SklearnClassifier):
     _has_proba = True
+    _has_decision = False
     param_space = {**_COMMON, "n_estimators": Param(int, low=1), "max_depth": Param(int, low=1, nullable=True),
                    "max_features": Param(str, choices=("sqrt", "log2"))}
 

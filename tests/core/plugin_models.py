@@ -1,0 +1,39 @@
+"""A test plugin (loaded through CLASSBENCH_PLUGINS): models that misbehave on purpose."""
+
+import os
+
+import numpy as np
+
+from classbench.contract import Classifier, flatten
+from classbench.models import MODELS
+from classbench.params import Param
+
+
+@MODELS.register("test-boom", family="test", modalities=("image", "tabular"), summary="raises in fit")
+class Boom(Classifier):
+    family = "test"
+    param_space = {"random_state": Param(int, nullable=True)}
+
+    def __init__(self, random_state=None):
+        self.random_state = random_state
+
+    def fit(self, X, y, *, X_val=None, y_val=None):
+        raise ValueError("boom: this model always fails")
+
+
+@MODELS.register("test-crash", family="test", modalities=("image", "tabular"), summary="kills its process")
+class Crash(Boom):
+    def fit(self, X, y, *, X_val=None, y_val=None):
+        os._exit(3)
+
+
+@MODELS.register("test-majority", family="test", modalities=("image", "tabular"), summary="predicts the mode")
+class Majority(Boom):
+    def fit(self, X, y, *, X_val=None, y_val=None):
+        idx = self._encode_labels(y)
+        self.mode_ = int(np.bincount(idx).argmax())
+        self.n_params_ = 1
+        return self
+
+    def predict(self, X):
+        return np.full(len(flatten(X)), self.classes_[self.mode_])
