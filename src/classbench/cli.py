@@ -78,7 +78,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         if args.set:
             suite = _apply_sets(suite, args.set)
     opts = RunOptions(out=Path(args.out), data_dir=args.data_dir, workers=args.workers, resume=args.resume,
-                      download=not args.no_download, progress=not args.quiet, command=" ".join(sys.argv))
+                      download=not args.no_download, progress=not args.quiet, command=" ".join(sys.argv),
+                      time_budget=args.time_budget)
     result = run_suite(suite, opts, on_finish=_after_run if not args.no_report else None)
     print(lb.format_table(result.rows))
     print(f"\nrun {result.run_id}: leaderboard in {Path(args.out) / 'runs' / result.run_id}")
@@ -210,6 +211,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", default=DEFAULT_OUT, help=f"output folder with the results database (default {DEFAULT_OUT})")
     r.add_argument("--resume", metavar="RUN", help="finish an earlier run: skips its finished trials")
     r.add_argument("--workers", type=int, default=1, help="trials run in parallel (processes)")
+    r.add_argument("--time-budget", type=float, metavar="SECONDS",
+                   help="per-trial limit: a trial past it is stopped and recorded as timeout")
     r.add_argument("--no-download", action="store_true", help="never download; fail if data is not local")
     r.add_argument("--no-report", action="store_true", help="do not write the HTML report")
     r.add_argument("--quiet", action="store_true", help="no progress lines")

@@ -37,3 +37,18 @@ class Majority(Boom):
 
     def predict(self, X):
         return np.full(len(flatten(X)), self.classes_[self.mode_])
+
+
+@MODELS.register("test-sleep", family="test", modalities=("image", "tabular"), summary="sleeps, then majority")
+class Sleep(Majority):
+    param_space = {"random_state": Param(int, nullable=True), "seconds": Param(float, low=0.0)}
+
+    def __init__(self, seconds=60.0, random_state=None):
+        self.seconds = seconds
+        self.random_state = random_state
+
+    def fit(self, X, y, *, X_val=None, y_val=None):
+        import time
+
+        time.sleep(self.seconds)
+        return super().fit(X, y)

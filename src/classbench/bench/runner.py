@@ -11,11 +11,8 @@ import os
 import secrets
 import signal
 import sys
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, Callable
 
@@ -23,6 +20,7 @@ from ..config import SuiteSpec, TrialSpec
 from ..datasets import DataContext, get_source
 from ..errors import UserError
 from . import leaderboard as lb
+from .executors import LocalExecutor
 from .protocols import n_folds
 from .store import Store
 from .trial import run_trial, versions
@@ -37,6 +35,7 @@ class RunOptions:
     download: bool = True
     progress: bool = True
     command: str = ""
+    time_budget: float | None = None  # seconds per trial; past it the trial is stopped and recorded as timeout
 
 
 @dataclass
@@ -137,6 +136,8 @@ def run_suite(suite: SuiteSpec, opts: RunOptions, on_finish: Callable[[RunResult
               ) -> RunResult:
     if opts.workers < 1:
         raise UserError(f"--workers must be at least 1, got {opts.workers}.")
+    if opts.time_budget is not None and not opts.time_budget > 0:
+        raise UserError(f"--time-budget must be a positive number of seconds, got {opts.time_budget}.")
     out = Path(opts.out)
     _check_writable(out)
     store = Store(out)
@@ -185,7 +186,7 @@ class _Stop(Exception):
 
 def _execute(store: Store, run_id: str, todo: list[PlannedTrial], ctx: DataContext, opts: RunOptions,
              n_done: int, n_total: int) -> bool:
-    """Run ``todo`` on a process pool; returns True if interrupted (Ctrl-C / SIGTERM)."""
+    """Run ``todo`` on worker processes; returns True if interrupted (Ctrl-C / SIGTERM)."""
     if not todo:
         return False
     threads = max(1, (os.cpu_count() or 1) // opts.workers)
@@ -196,65 +197,37 @@ def _execute(store: Store, run_id: str, todo: list[PlannedTrial], ctx: DataConte
 
     old = signal.signal(signal.SIGTERM, on_term) if _main_thread() else None
     queue = list(todo)
-    running: dict[Future, PlannedTrial] = {}
-    pool = _new_pool(opts.workers)
+    executor = LocalExecutor(workers=opts.workers, threads=threads, time_budget=opts.time_budget)
     finished = n_done
     try:
-        while queue or running:
-            while queue and len(running) < opts.workers:
+        while queue or executor.busy():
+            while queue and executor.idle():
                 t = queue.pop(0)
                 store.mark(run_id, t.spec.key, "running")
-                running[pool.submit(run_trial, t.spec.to_dict(), ctx_dict, threads)] = t
-            ready, _ = wait(running, return_when=FIRST_COMPLETED)
-            broken = False
-            for fut in ready:
-                t = running.pop(fut)
-                try:
-                    res = fut.result()
-                except BrokenProcessPool:
-                    broken = True
-                    res = {"status": "failed", "error": "the worker process died (killed, out of memory or "
-                                                        "crashed) while running this trial"}
-                store.record(run_id, t.spec.key, res)
+                executor.submit(t, t.spec.to_dict(), ctx_dict)
+            for event in executor.next_events():
+                t = event.job
+                store.record(run_id, t.spec.key, event.result)
                 finished += 1
-                _say(opts, _progress_line(finished, n_total, t, res))
-            if broken:  # the pool is unusable: requeue what was still running there, start a fresh pool
-                for fut, t in running.items():
-                    store.mark(run_id, t.spec.key, "pending")
-                    queue.insert(0, t)
-                running.clear()
-                pool.shutdown(wait=False, cancel_futures=True)
-                pool = _new_pool(opts.workers)
+                _say(opts, _progress_line(finished, n_total, t, event.result))
+        executor.shutdown()
         return False
     except (KeyboardInterrupt, _Stop):
+        executor.shutdown(kill=True)
         n = store.interrupt_running(run_id)
         _say(opts, f"\ninterrupted: {finished} trials recorded, {n} running trial(s) marked interrupted. "
                    f"Finish with: classbench run --resume {run_id} --out {opts.out}")
-        _kill_pool(pool)
         return True
     finally:
+        executor.shutdown(kill=True)
         if old is not None:
             signal.signal(signal.SIGTERM, old)
-        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _main_thread() -> bool:
     import threading
 
     return threading.current_thread() is threading.main_thread()
-
-
-def _new_pool(workers: int) -> ProcessPoolExecutor:
-    return ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
-
-
-def _kill_pool(pool: ProcessPoolExecutor) -> None:
-    for p in list(getattr(pool, "_processes", {}).values()):
-        try:
-            p.kill()
-        except Exception:  # noqa: BLE001
-            pass
-    pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _progress_line(i: int, n: int, t: PlannedTrial, res: dict[str, Any]) -> str:

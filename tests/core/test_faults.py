@@ -1,0 +1,65 @@
+"""Time budgets, interrupts and resume on the local executor."""
+
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+from .test_runner_cli import ROOT, cli
+
+PLUGIN = {"CLASSBENCH_PLUGINS": "plugin_models"}
+
+
+def test_time_budget_stops_a_hanging_trial(tmp_path):
+    out = tmp_path / "out"
+    t0 = time.time()
+    r = cli("run", "--dataset", "digits", "--model", "test-sleep", "--model", "ridge", "--time-budget", "3",
+            "--out", str(out), "--no-report", env=PLUGIN)
+    assert r.returncode == 0, r.stderr
+    assert time.time() - t0 < 45
+    db = sqlite3.connect(out / "classbench.db")
+    rows = dict(db.execute("SELECT model, status FROM trials").fetchall())
+    assert rows == {"test-sleep": "timeout", "ridge": "ok"}
+    assert "time budget of 3 s" in db.execute("SELECT error FROM trials WHERE model='test-sleep'").fetchone()[0]
+
+
+def test_bad_time_budget_is_a_user_error(tmp_path):
+    r = cli("run", "--dataset", "digits", "--model", "ridge", "--time-budget", "0", "--out", str(tmp_path))
+    assert r.returncode == 2 and "--time-budget must be a positive" in r.stderr
+
+
+def test_sigterm_marks_interrupted_and_resume_finishes(tmp_path):
+    import os
+
+    out = tmp_path / "out"
+    env = {**os.environ, **PLUGIN, "PYTHONPATH": f"{ROOT / 'tests' / 'core'}"}
+    proc = subprocess.Popen([sys.executable, "-m", "classbench", "run", "--dataset", "digits", "--model", "ridge",
+                             "--model", "test-sleep", "--set", "test-sleep.seconds=2.0", "--model", "lda",
+                             "--out", str(out), "--no-report"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    db_path = out / "classbench.db"
+    deadline = time.time() + 60
+    while time.time() < deadline:  # wait until the sleeping trial is running
+        if db_path.exists():
+            try:
+                st = sqlite3.connect(db_path).execute(
+                    "SELECT status FROM trials WHERE model='test-sleep'").fetchone()
+            except sqlite3.OperationalError:
+                st = None
+            if st and st[0] == "running":
+                break
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "--resume" in err
+    db = sqlite3.connect(db_path)
+    rows = dict(db.execute("SELECT model, status FROM trials").fetchall())
+    assert rows == {"ridge": "ok", "test-sleep": "interrupted", "lda": "pending"}
+    assert db.execute("SELECT status FROM runs").fetchone()[0] == "interrupted"
+    run_id = db.execute("SELECT run_id FROM runs").fetchone()[0]
+    r = cli("run", "--resume", run_id, "--out", str(out), "--no-report", env=PLUGIN)
+    assert r.returncode == 0, r.stderr
+    rows = dict(db.execute("SELECT model, status FROM trials").fetchall())
+    assert rows == {"ridge": "ok", "test-sleep": "ok", "lda": "ok"}
