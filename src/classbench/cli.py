@@ -77,7 +77,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             suite = replace(suite, protocol=parse_protocol(proto, "--protocol"))
         if args.set:
             suite = _apply_sets(suite, args.set)
-    opts = RunOptions(out=Path(args.out), data_dir=args.data_dir, workers=args.workers, resume=args.resume,
+    opts = RunOptions(out=Path(args.out), data_dir=args.data_dir, workers=args.workers if args.workers is not None else 1,
+                      workers_given=args.workers is not None, executor=args.executor, address=args.address,
+                      device=args.device, memory_budget=args.memory_budget, resume=args.resume,
                       download=not args.no_download, progress=not args.quiet, command=" ".join(sys.argv),
                       time_budget=args.time_budget)
     result = run_suite(suite, opts, on_finish=_after_run if not args.no_report else None)
@@ -210,9 +212,14 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--data-dir", help="folder(s) with one subfolder per dataset (':'-separated list)")
     r.add_argument("--out", default=DEFAULT_OUT, help=f"output folder with the results database (default {DEFAULT_OUT})")
     r.add_argument("--resume", metavar="RUN", help="finish an earlier run: skips its finished trials")
-    r.add_argument("--workers", type=int, default=1, help="trials run in parallel (processes)")
+    r.add_argument("--workers", type=int, help="trials run in parallel (default 1; with Ray: the cluster's CPUs)")
     r.add_argument("--time-budget", type=float, metavar="SECONDS",
                    help="per-trial limit: a trial past it is stopped and recorded as timeout")
+    r.add_argument("--memory-budget", type=float, metavar="MIB",
+                   help="per-worker resident-memory limit: a trial over it is stopped and recorded as failed")
+    r.add_argument("--executor", default="local", help="local (worker processes, default) | ray")
+    r.add_argument("--address", help="Ray cluster: auto | HOST:PORT | ray://HOST:PORT (with --executor ray)")
+    r.add_argument("--device", help="auto | cpu | cuda | mps for the models that take one (torch)")
     r.add_argument("--no-download", action="store_true", help="never download; fail if data is not local")
     r.add_argument("--no-report", action="store_true", help="do not write the HTML report")
     r.add_argument("--quiet", action="store_true", help="no progress lines")

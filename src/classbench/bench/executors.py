@@ -25,8 +25,20 @@ def _worker_main(conn: Connection) -> None:
             return
         if msg is None:
             return
-        job_id, spec, ctx, threads = msg
-        conn.send((job_id, run_trial(spec, ctx, threads)))
+        job_id, spec, ctx, threads, runtime = msg
+        conn.send((job_id, run_trial(spec, ctx, threads, runtime)))
+
+
+def _rss_mb(pid: int) -> float:
+    """Resident memory of a process in MiB (0 where /proc is not available)."""
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return 0.0
 
 
 @dataclass
@@ -49,7 +61,9 @@ class Event:
 class LocalExecutor:
     workers: int = 1
     threads: int = 1
+    runtime: dict[str, Any] = field(default_factory=dict)  # per-run options for every trial (device)
     time_budget: float | None = None  # seconds per trial
+    memory_budget: float | None = None  # MiB of resident memory per worker
     _pool: list[_Worker] = field(default_factory=list)
     _ctx: Any = None
 
@@ -75,7 +89,7 @@ class LocalExecutor:
             worker = self._spawn()
             self._pool.append(worker)
         worker.job, worker.started = job, time.monotonic()
-        worker.conn.send((id(job), spec, ctx, self.threads))
+        worker.conn.send((id(job), spec, ctx, self.threads, self.runtime))
 
     def running(self) -> list[Any]:
         return [w.job for w in self._pool if w.job is not None]
@@ -85,7 +99,7 @@ class LocalExecutor:
         busy = [w for w in self._pool if w.job is not None]
         if not busy:
             return
-        timeout = poll
+        timeout = 0.2 if self.memory_budget else poll
         if self.time_budget:
             left = min(w.started + self.time_budget - time.monotonic() for w in busy)
             timeout = max(0.0, min(poll, left))
@@ -110,6 +124,11 @@ class LocalExecutor:
                 self._replace(w)
                 yield Event(job, {"status": "failed", "error": f"the worker process died while running this "
                                                                f"trial ({why}); the rest of the suite went on"})
+            elif self.memory_budget and _rss_mb(w.process.pid) > self.memory_budget:
+                job = w.job
+                self._replace(w)
+                yield Event(job, {"status": "failed", "error": f"stopped: its worker went over the memory budget "
+                                                               f"of {self.memory_budget:g} MiB"})
             elif self.time_budget and time.monotonic() - w.started > self.time_budget:
                 job = w.job
                 self._replace(w)

@@ -36,6 +36,11 @@ class RunOptions:
     progress: bool = True
     command: str = ""
     time_budget: float | None = None  # seconds per trial; past it the trial is stopped and recorded as timeout
+    memory_budget: float | None = None  # MiB per worker (local executor)
+    executor: str = "local"  # local | ray
+    address: str | None = None  # Ray cluster address (ray executor)
+    device: str | None = None  # auto | cpu | cuda | mps: sets `device` on every model that has one
+    workers_given: bool = False  # whether --workers was given (Ray otherwise fills the cluster)
 
 
 @dataclass
@@ -59,6 +64,10 @@ class RunResult:
     out: Path
     rows: list[dict[str, Any]] = field(default_factory=list)
     interrupted: bool = False
+
+
+EXECUTORS = ("local", "ray")
+DEVICES = ("auto", "cpu", "cuda", "mps")
 
 
 def model_label(name: str, params: dict[str, Any], defaults: dict[str, Any]) -> str:
@@ -138,6 +147,21 @@ def run_suite(suite: SuiteSpec, opts: RunOptions, on_finish: Callable[[RunResult
         raise UserError(f"--workers must be at least 1, got {opts.workers}.")
     if opts.time_budget is not None and not opts.time_budget > 0:
         raise UserError(f"--time-budget must be a positive number of seconds, got {opts.time_budget}.")
+    if opts.memory_budget is not None and not opts.memory_budget > 0:
+        raise UserError(f"--memory-budget must be a positive number of MiB, got {opts.memory_budget}.")
+    if opts.executor not in EXECUTORS:
+        import difflib
+
+        close = difflib.get_close_matches(opts.executor, EXECUTORS, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise UserError(f"Unknown executor {opts.executor!r}.{hint} Executors: {', '.join(EXECUTORS)}.")
+    if opts.executor != "ray" and opts.address:
+        raise UserError("--address is for --executor ray; drop it or add --executor ray.")
+    if opts.executor == "ray" and opts.memory_budget:
+        raise UserError("--memory-budget is enforced by the local executor only; with Ray, set memory limits "
+                        "on the cluster's nodes instead.")
+    if opts.device is not None and opts.device not in DEVICES:
+        raise UserError(f"--device must be one of {', '.join(DEVICES)}, got {opts.device!r}.")
     out = Path(opts.out)
     _check_writable(out)
     store = Store(out)
@@ -147,19 +171,21 @@ def run_suite(suite: SuiteSpec, opts: RunOptions, on_finish: Callable[[RunResult
         suite = SuiteSpec.from_dict(json.loads(run["suite_json"]), where=f"run {opts.resume}")
         run_id = opts.resume
     trials = plan(suite, ctx)
+    executor = make_executor(opts)  # connects to Ray (if asked) before anything is written
     if not opts.resume:
         run_id = new_run_id()
         store.create_run(run_id, suite.to_dict(), opts.command,
-                         {"workers": opts.workers, "data_dir": opts.data_dir}, versions())
+                         {"workers": opts.workers, "data_dir": opts.data_dir, "executor": opts.executor,
+                          "time_budget": opts.time_budget, "device": opts.device}, versions())
     else:
         store.set_run_status(run_id, "running")
     store.add_pending(run_id, [t.row() for t in trials])
     done = {k for k, s in store.status_of(run_id).items() if s == "ok"}
     todo = [t for t in trials if t.spec.key not in done]
     _say(opts, f"run {run_id}: {len(trials)} trials ({len(trials) - len(todo)} already done), "
-               f"{opts.workers} worker(s), results in {store.path}")
+               f"{opts.executor} executor, {executor.workers} worker(s), results in {store.path}")
     result = RunResult(run_id, out)
-    interrupted = _execute(store, run_id, todo, ctx, opts, len(trials) - len(todo), len(trials))
+    interrupted = _execute(store, run_id, todo, ctx, opts, executor, len(trials) - len(todo), len(trials))
     result.interrupted = interrupted
     result.rows = lb.leaderboard(store.trials(run_id))
     store.set_run_status(run_id, "interrupted" if interrupted else "finished")
@@ -184,12 +210,24 @@ class _Stop(Exception):
     pass
 
 
+def make_executor(opts: RunOptions) -> Any:
+    runtime = {"device": opts.device}
+    if opts.executor == "ray":
+        from .ray_executor import RayExecutor
+
+        return RayExecutor(workers=opts.workers if opts.workers_given else None,
+                           threads=max(1, (os.cpu_count() or 1) // opts.workers) if opts.workers_given else 1,
+                           time_budget=opts.time_budget, address=opts.address, runtime=runtime)
+    return LocalExecutor(workers=opts.workers, threads=max(1, (os.cpu_count() or 1) // opts.workers),
+                         time_budget=opts.time_budget, memory_budget=opts.memory_budget, runtime=runtime)
+
+
 def _execute(store: Store, run_id: str, todo: list[PlannedTrial], ctx: DataContext, opts: RunOptions,
-             n_done: int, n_total: int) -> bool:
-    """Run ``todo`` on worker processes; returns True if interrupted (Ctrl-C / SIGTERM)."""
+             executor: Any, n_done: int, n_total: int) -> bool:
+    """Run ``todo`` on the executor; returns True if interrupted (Ctrl-C / SIGTERM)."""
     if not todo:
+        executor.shutdown()
         return False
-    threads = max(1, (os.cpu_count() or 1) // opts.workers)
     ctx_dict = asdict(ctx)
 
     def on_term(signum: int, frame: Any) -> None:
@@ -197,7 +235,6 @@ def _execute(store: Store, run_id: str, todo: list[PlannedTrial], ctx: DataConte
 
     old = signal.signal(signal.SIGTERM, on_term) if _main_thread() else None
     queue = list(todo)
-    executor = LocalExecutor(workers=opts.workers, threads=threads, time_budget=opts.time_budget)
     finished = n_done
     try:
         while queue or executor.busy():

@@ -97,6 +97,7 @@ class Store:
                                 f"{version}, this one reads {SCHEMA_VERSION}). Upgrade classbench or use another --out.")
             if create:
                 self.conn.execute("PRAGMA journal_mode = WAL")
+                self.conn.execute("PRAGMA synchronous = NORMAL")  # WAL: safe against crashes, fewer fsyncs
                 with self.tx():
                     for stmt in _SCHEMA.split(";"):
                         if stmt.strip():

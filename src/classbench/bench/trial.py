@@ -52,7 +52,8 @@ def set_threads(n: int) -> None:
         pass
 
 
-def run_trial(spec_dict: dict[str, Any], ctx_dict: dict[str, Any], threads: int) -> dict[str, Any]:
+def run_trial(spec_dict: dict[str, Any], ctx_dict: dict[str, Any], threads: int,
+              runtime: dict[str, Any] | None = None) -> dict[str, Any]:
     """Execute one trial; never raises: failures come back as ``status="failed"`` with the error."""
     started = time.time()
     set_threads(threads)
@@ -69,6 +70,9 @@ def run_trial(spec_dict: dict[str, Any], ctx_dict: dict[str, Any], threads: int)
         model = create_model(spec.model.name, **params)
         if "random_state" in model.get_params() and "random_state" not in params:
             model.set_params(random_state=spec.seed)
+        device = (runtime or {}).get("device")
+        if device and "device" in model.get_params() and "device" not in params:
+            model.set_params(device=device)
         metrics.reset_peak_rss()
         t0 = time.perf_counter()
         model.fit(X_tr, y_tr)
