@@ -29,9 +29,16 @@ def _apply_sets(suite: Any, sets: list[str]) -> Any:
     from .config import _freeze
 
     models, datasets = list(suite.models), list(suite.datasets)
+    known = [s.name for s in models] + [s.name for s in datasets]
     for item in sets:
-        target, sep, value = item.partition("=")
-        name, dot, param = target.partition(".")
+        # the longest known name followed by "." wins, so names like csv:data.csv?target=y work
+        name = max((n for n in known if item.startswith(n + ".")), key=len, default=None)
+        if name is not None:
+            param, sep, value = item[len(name) + 1:].partition("=")
+            dot = "."
+        else:
+            target, sep, value = item.partition("=")
+            name, dot, param = target.partition(".")
         if not sep or not dot or not name or not param:
             raise UserError(f"--set {item!r}: write it as NAME.PARAM=VALUE, e.g. --set mlp.loss=squared "
                             f"or --set mnist.n_train=1000.")
@@ -65,7 +72,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         if args.dataset:
             suite = replace(suite, datasets=tuple(DatasetSpec(d) for d in args.dataset))
         if args.model:
-            suite = replace(suite, models=tuple(ModelSpec(m) for m in args.model))
+            names = list(args.model)
+            if "all" in names:  # every registered model, skipping those that cannot take the data
+                from .models import MODELS
+
+                names = [e.name for e in MODELS if e.meta.get("family") in ("sklearn", "torch", "scratch")]
+            suite = replace(suite, models=tuple(ModelSpec(m) for m in dict.fromkeys(names)))
         if args.seeds is not None:
             suite = replace(suite, seeds=parse_seeds(args.seeds, "--seeds"))
         if args.protocol:
@@ -77,7 +89,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             suite = replace(suite, protocol=parse_protocol(proto, "--protocol"))
         if args.set:
             suite = _apply_sets(suite, args.set)
-    opts = RunOptions(out=Path(args.out), data_dir=args.data_dir, workers=args.workers if args.workers is not None else 1,
+    skip = bool(args.model and "all" in args.model)
+    opts = RunOptions(out=Path(args.out), data_dir=args.data_dir, skip_incompatible=skip, workers=args.workers if args.workers is not None else 1,
                       workers_given=args.workers is not None, executor=args.executor, address=args.address,
                       device=args.device, memory_budget=args.memory_budget, resume=args.resume,
                       download=not args.no_download, progress=not args.quiet, command=" ".join(sys.argv),
@@ -89,22 +102,40 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _after_run(result: Any, store: Any) -> None:
+    from .report import write_report
+
     try:
-        from .report import write_report
-    except ImportError:
+        path = write_report(store, result.run_id)
+    except UserError as exc:  # e.g. an interrupted run with nothing finished: the run itself is fine
+        print(f"note: no report written: {exc}", file=sys.stderr)
         return
-    path = write_report(store, result.run_id)
     print(f"report: {path}", file=sys.stderr)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .report import cli_report
+
+    path = cli_report(Path(args.db), args.run, Path(args.out) if args.out else None, args.open)
+    print(path)
+    return 0
+
+
+def _print_datasets() -> None:
+    from .datasets import DATASETS
+    from .datasets.byo import describe_schemes
+
+    for e in DATASETS:
+        src = e.load()
+        print(f"{e.name:<14} {src.modality:<8} {src.summary}")
+    print("\nyour own data (usable wherever a dataset name is):")
+    for usage, modality, summary in describe_schemes():
+        print(f"  {usage:<40} {modality:<8} {summary}")
 
 
 def cmd_list(args: argparse.Namespace) -> int:
     what = args.what
     if what == "datasets":
-        from .datasets import DATASETS
-
-        for e in DATASETS:
-            src = e.load()
-            print(f"{e.name:<14} {src.modality:<8} {src.summary}")
+        _print_datasets()
     elif what == "models":
         from .models import MODELS
 
@@ -134,6 +165,13 @@ def cmd_show(args: argparse.Namespace) -> int:
     from .bench.store import Store
 
     store = Store(Path(args.out), create=False)
+    if args.plot:
+        from .report import write_plots
+
+        run_id = args.run or store.latest_run()
+        for path in write_plots(store, run_id, args.plot, model=args.model):
+            print(path)
+        return 0
     if args.runs:
         for r in store.runs():
             print(f"{r['run_id']}  {r['created']}  {r['status']:<11} {r['suite_name']:<10} "
@@ -156,9 +194,7 @@ def cmd_data(args: argparse.Namespace) -> int:
 
     ctx = DataContext.from_env(args.data_dir, download=not getattr(args, "no_download", False))
     if args.action == "list":
-        for e in DATASETS:
-            src = e.load()
-            print(f"{e.name:<14} {src.modality:<8} {src.summary}")
+        _print_datasets()
         return 0
     names = [args.name] if args.name else DATASETS.names()
     if args.action == "info":
@@ -174,7 +210,7 @@ def cmd_data(args: argparse.Namespace) -> int:
         for n in names:
             for fname, status in get_source(n).verify(ctx):
                 print(f"{n:<10} {fname:<32} {status}")
-                bad += status != "ok"
+                bad += not status.startswith("ok")
         return 1 if bad else 0
     elif args.action == "show":
         src = get_source(args.name)
@@ -205,7 +241,8 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="run a suite (default: quick) and print the leaderboard")
     r.add_argument("suite", nargs="?", help="built-in suite name (see `classbench list suites`) or a .toml/.yaml file")
     r.add_argument("--dataset", action="append", help="dataset name (repeatable); replaces the suite's datasets")
-    r.add_argument("--model", action="append", help="model name (repeatable); replaces the suite's models")
+    r.add_argument("--model", action="append",
+                   help="model name (repeatable); replaces the suite's models; 'all': every model that takes the data")
     r.add_argument("--set", action="append", metavar="NAME.PARAM=VALUE", help="override a model/dataset parameter")
     r.add_argument("--seeds", type=int, help="number of seeds (0..N-1)")
     r.add_argument("--protocol", help="holdout | kfold:K | loo | split:N (N training samples per class)")
@@ -238,7 +275,16 @@ def build_parser() -> argparse.ArgumentParser:
     sh.add_argument("run", nargs="?", help="run id (default: the latest)")
     sh.add_argument("--out", default=DEFAULT_OUT)
     sh.add_argument("--runs", action="store_true", help="list the runs in the database")
+    sh.add_argument("--plot", choices=["learning-curves", "confusion", "pareto"], help="write PNG plots of the run")
+    sh.add_argument("--model", help="with --plot: one model (a name or a leaderboard label)")
     sh.set_defaults(func=cmd_show)
+
+    rp = sub.add_parser("report", help="write the self-contained HTML report (and report.md) of a run")
+    rp.add_argument("run", nargs="?", help="run id (default: the latest)")
+    rp.add_argument("--out", metavar="FILE", help="HTML file to write (default DB/runs/RUN/report.html)")
+    rp.add_argument("--db", default=DEFAULT_OUT, help=f"folder of the results database (default {DEFAULT_OUT})")
+    rp.add_argument("--open", action="store_true", help="open the report in a web browser")
+    rp.set_defaults(func=cmd_report)
 
     d = sub.add_parser("data", help="list, describe, fetch, verify or show datasets")
     d.add_argument("action", choices=["list", "info", "fetch", "verify", "show"])

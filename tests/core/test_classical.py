@@ -10,7 +10,7 @@ from classbench.errors import UserError
 from classbench.models import MODELS, create_model
 from classbench.models.classical import estimators as E
 
-CLASSICAL = [e.name for e in MODELS if e.meta.get("family") == "sklearn"]
+CLASSICAL = [e.name for e in MODELS if e.meta.get("family") == "sklearn" and "image" in e.meta.get("modalities", ())]
 SMALL = {"rbf-svm": {"n_components": 200}, "poly-svm": {"n_components": 200}, "random-forest": {"n_estimators": 30}}
 
 

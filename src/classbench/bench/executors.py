@@ -16,6 +16,7 @@ from typing import Any, Iterator
 
 
 def _worker_main(conn: Connection) -> None:
+    from .. import contract, models  # noqa: F401  (warm-up: imports are not charged to the first trial)
     from .trial import run_trial
 
     while True:
@@ -26,6 +27,7 @@ def _worker_main(conn: Connection) -> None:
         if msg is None:
             return
         job_id, spec, ctx, threads, runtime = msg
+        conn.send((job_id, None))  # started: the time budget counts from here, not from process spawn
         conn.send((job_id, run_trial(spec, ctx, threads, runtime)))
 
 
@@ -88,7 +90,7 @@ class LocalExecutor:
         if worker is None:
             worker = self._spawn()
             self._pool.append(worker)
-        worker.job, worker.started = job, time.monotonic()
+        worker.job, worker.started = job, time.monotonic() + 3600.0  # reset when the worker says it started
         worker.conn.send((id(job), spec, ctx, self.threads, self.runtime))
 
     def running(self) -> list[Any]:
@@ -110,6 +112,9 @@ class LocalExecutor:
                     _, result = w.conn.recv()
                 except (EOFError, OSError):
                     result = None
+                if result is None and w.process.is_alive():  # the "started" message
+                    w.started = time.monotonic()
+                    continue
                 if result is not None:
                     job, w.job = w.job, None
                     yield Event(job, result)

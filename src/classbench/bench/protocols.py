@@ -32,9 +32,26 @@ def n_folds(protocol: ProtocolSpec, ds: Dataset | None) -> int:
     return len(ds.y_train) + len(ds.y_test)
 
 
-def fold_indices(protocol: ProtocolSpec, y: np.ndarray, groups: np.ndarray, fold: int, seed: int
-                 ) -> tuple[np.ndarray, np.ndarray]:
-    """(train_idx, test_idx) into the pooled arrays for ``fold`` (kfold, loo, split)."""
+def source_order(ds: Dataset) -> np.ndarray:
+    """Each pooled sample's position in the dataset's source (file) order.
+
+    Loaders whose train/test split is not in file order (e.g. yalefaces' random default split) record
+    it in ``meta["order_train"]`` / ``meta["order_test"]``; otherwise the pooled order is the file order.
+    """
+    n_tr, n_te = len(ds.y_train), len(ds.y_test)
+    o_tr, o_te = ds.meta.get("order_train"), ds.meta.get("order_test")
+    if o_tr is not None and o_te is not None and len(o_tr) == n_tr and len(o_te) == n_te:
+        return np.concatenate([np.asarray(o_tr), np.asarray(o_te)])
+    return np.arange(n_tr + n_te)
+
+
+def fold_indices(protocol: ProtocolSpec, y: np.ndarray, groups: np.ndarray, fold: int, seed: int,
+                 order: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(train_idx, test_idx) into the pooled arrays for ``fold`` (kfold, loo, split).
+
+    ``order`` (pooled sample -> file position) is what ``split`` with ``ordered=True`` takes "first" by;
+    default: the pooled order.
+    """
     if protocol.kind == "loo":
         test = np.array([fold])
         train = np.flatnonzero(groups != groups[fold])
@@ -42,7 +59,7 @@ def fold_indices(protocol: ProtocolSpec, y: np.ndarray, groups: np.ndarray, fold
     if protocol.kind == "kfold":
         return _group_kfold(y, groups, protocol.k, seed)[fold]
     if protocol.kind == "split":
-        return _split(y, groups, protocol, seed)
+        return _split(y, groups, protocol, seed, np.arange(len(y)) if order is None else np.asarray(order))
     raise ValueError(f"protocol {protocol.kind!r} has no fold indices")
 
 
@@ -65,21 +82,40 @@ def _group_kfold(y: np.ndarray, groups: np.ndarray, k: int, seed: int) -> list[t
     return [(np.flatnonzero(fold_of_sample != f), np.flatnonzero(fold_of_sample == f)) for f in range(k)]
 
 
-def _split(y: np.ndarray, groups: np.ndarray, protocol: ProtocolSpec, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def _split(y: np.ndarray, groups: np.ndarray, protocol: ProtocolSpec, seed: int, order: np.ndarray
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """Per class, ``train_per_class`` images (or ``round(train_fraction * n_class)``) for training.
+
+    Groups are taken whole, in a seeded random order (or, ``ordered``, by their first member's position
+    in ``order``), while they fit: a group that would overshoot the count is passed over, so the count
+    is met exactly whenever the group sizes allow. At least one image of each class stays for test.
+    """
     rng = np.random.default_rng(seed)
     uniq, ycls = _units(y, groups)
+    gidx = np.searchsorted(uniq, groups)
+    size = np.bincount(gidx, minlength=len(uniq))
+    first = np.full(len(uniq), np.iinfo(np.int64).max)
+    np.minimum.at(first, gidx, np.asarray(order, dtype=np.int64))
     train_groups = []
     for c in np.unique(ycls):
         members = np.flatnonzero(ycls == c)
-        if not protocol.ordered:
-            members = rng.permutation(members)
+        members = members[np.argsort(first[members], kind="stable")] if protocol.ordered else rng.permutation(members)
+        n_class = int(size[members].sum())
         if protocol.train_per_class is not None:
             k = protocol.train_per_class
         else:
-            k = int(round(protocol.train_fraction * len(members)))
-        k = min(max(k, 1), len(members) - 1) if len(members) > 1 else len(members)
-        train_groups.append(uniq[members[:k]])
-    in_train = np.isin(groups, np.concatenate(train_groups))
+            k = int(round(protocol.train_fraction * n_class))
+        k = min(max(k, 1), n_class - 1) if n_class > 1 else n_class
+        taken = 0
+        for g in members:
+            if taken + size[g] <= k:
+                train_groups.append(uniq[g])
+                taken += size[g]
+            if taken == k:
+                break
+        if taken == 0 and len(members) > 1:  # only groups larger than k: take the first one anyway
+            train_groups.append(uniq[members[0]])
+    in_train = np.isin(groups, np.asarray(train_groups))
     return np.flatnonzero(in_train), np.flatnonzero(~in_train)
 
 
@@ -89,5 +125,5 @@ def fold_data(protocol: ProtocolSpec, ds: Dataset, fold: int, seed: int
     if protocol.kind == "holdout":
         return ds.X_train, ds.y_train, ds.X_test, ds.y_test, np.arange(len(ds.y_test)) + len(ds.y_train)
     X, y, groups = pooled(ds)
-    tr, te = fold_indices(protocol, y, groups, fold, seed)
+    tr, te = fold_indices(protocol, y, groups, fold, seed, source_order(ds))
     return X[tr], y[tr], X[te], y[te], te

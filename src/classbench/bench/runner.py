@@ -7,6 +7,7 @@ every hyperparameter, data availability, model/data modality, and that the outpu
 from __future__ import annotations
 
 import json
+import sqlite3
 import os
 import secrets
 import signal
@@ -40,6 +41,7 @@ class RunOptions:
     executor: str = "local"  # local | ray
     address: str | None = None  # Ray cluster address (ray executor)
     device: str | None = None  # auto | cpu | cuda | mps: sets `device` on every model that has one
+    skip_incompatible: bool = False  # leave out model/dataset pairs of different modalities (--model all)
     workers_given: bool = False  # whether --workers was given (Ray otherwise fills the cluster)
 
 
@@ -84,8 +86,13 @@ def model_label(name: str, params: dict[str, Any], defaults: dict[str, Any]) -> 
     return f"{name}({', '.join(f'{k}={fmt(v)}' for k, v in diff)})"
 
 
-def plan(suite: SuiteSpec, ctx: DataContext) -> list[PlannedTrial]:
-    """Validate the whole suite and expand it to trials (datasets x models x seeds x folds)."""
+def plan(suite: SuiteSpec, ctx: DataContext, skip_incompatible: bool = False,
+         notes: list[str] | None = None) -> list[PlannedTrial]:
+    """Validate the whole suite and expand it to trials (datasets x models x seeds x folds).
+
+    A model that cannot take a dataset's modality is an error, or, with ``skip_incompatible`` (what
+    ``--model all`` asks for), that pair is left out and a note is added to ``notes``.
+    """
     from ..models import MODELS, create_model
 
     if not suite.datasets or not suite.models:
@@ -96,17 +103,32 @@ def plan(suite: SuiteSpec, ctx: DataContext) -> list[PlannedTrial]:
         source.check(ctx, **d.kwargs)
         sources[d] = source
     labels: dict[Any, tuple[str, str]] = {}
+    takes: dict[Any, frozenset[str]] = {}
     for m in suite.models:
         entry = MODELS.entry(m.name)
         model = create_model(m.name, **m.kwargs)
         defaults = type(model)().get_params(deep=False)
         labels[m] = (model_label(entry.name, m.kwargs, defaults), entry.meta.get("family", getattr(model, "family", "")))
-        for d in suite.datasets:
-            if sources[d].modality not in type(model).modalities:
+        takes[m] = frozenset(entry.meta.get("modalities") or type(model).modalities)
+    pairs = []
+    for d in suite.datasets:
+        skipped = []
+        for m in suite.models:
+            if sources[d].modality in takes[m]:
+                pairs.append((d, m))
+            elif skip_incompatible:
+                skipped.append(labels[m][0])
+            else:
                 raise UserError(
-                    f"Model {m.name!r} takes {', '.join(sorted(type(model).modalities))} data, but dataset "
-                    f"{d.name!r} is {sources[d].modality}. Remove one of them from the suite, or run them in "
-                    f"separate suites.")
+                    f"Model {m.name!r} takes {', '.join(sorted(takes[m]))} data, but dataset {d.name!r} is "
+                    f"{sources[d].modality}. Remove one of them from the suite, run them in separate suites, or "
+                    f"use `--model all` to skip such pairs.")
+        if skipped and notes is not None:
+            notes.append(f"skipped {len(skipped)} model(s) that cannot take {sources[d].modality} data "
+                         f"({d.name}): {', '.join(skipped)}")
+        if not any(pd == d for pd, _ in pairs):
+            raise UserError(f"No model in this run takes {sources[d].modality} data (dataset {d.name!r}). "
+                            f"`classbench list models` shows which data each model takes.")
     trials: list[PlannedTrial] = []
     for d in suite.datasets:
         ds = None
@@ -114,6 +136,8 @@ def plan(suite: SuiteSpec, ctx: DataContext) -> list[PlannedTrial]:
             ds = sources[d].load(ctx, **sources[d].check(ctx, **d.kwargs))
         folds = n_folds(suite.protocol, ds)
         for m in suite.models:
+            if (d, m) not in pairs:
+                continue
             for seed in suite.seeds:
                 for fold in range(folds):
                     spec = TrialSpec(d, m, seed, suite.protocol, fold, folds)
@@ -165,18 +189,37 @@ def run_suite(suite: SuiteSpec, opts: RunOptions, on_finish: Callable[[RunResult
     out = Path(opts.out)
     _check_writable(out)
     store = Store(out)
+    try:
+        return _run(suite, opts, store, on_finish)
+    except (sqlite3.OperationalError, OSError) as exc:
+        if not _disk_full(exc):
+            raise
+        raise DiskFullError(
+            f"The disk holding {out} is full ({exc}). Everything recorded before this point is intact in "
+            f"{store.path}. Free some space, then run the suite again, or finish a started run with "
+            f"`classbench run --resume RUN --out {out}` (`classbench show --runs --out {out}` lists runs).") from None
+    finally:
+        store.close()
+
+
+def _run(suite: SuiteSpec, opts: RunOptions, store: Store, on_finish: Callable[[RunResult, Store], None] | None
+         ) -> RunResult:
+    out = Path(opts.out)
     ctx = DataContext.from_env(opts.data_dir, download=opts.download)
     if opts.resume:
         run = store.get_run(opts.resume)
         suite = SuiteSpec.from_dict(json.loads(run["suite_json"]), where=f"run {opts.resume}")
         run_id = opts.resume
-    trials = plan(suite, ctx)
+    notes: list[str] = []
+    trials = plan(suite, ctx, skip_incompatible=opts.skip_incompatible, notes=notes)
+    for note in notes:
+        _say(opts, note)
     executor = make_executor(opts)  # connects to Ray (if asked) before anything is written
     if not opts.resume:
         run_id = new_run_id()
         store.create_run(run_id, suite.to_dict(), opts.command,
                          {"workers": opts.workers, "data_dir": opts.data_dir, "executor": opts.executor,
-                          "time_budget": opts.time_budget, "device": opts.device}, versions())
+                          "time_budget": opts.time_budget, "device": opts.device, "notes": notes}, versions())
     else:
         store.set_run_status(run_id, "running")
     store.add_pending(run_id, [t.row() for t in trials])
@@ -188,11 +231,17 @@ def run_suite(suite: SuiteSpec, opts: RunOptions, on_finish: Callable[[RunResult
     interrupted = _execute(store, run_id, todo, ctx, opts, executor, len(trials) - len(todo), len(trials))
     result.interrupted = interrupted
     result.rows = lb.leaderboard(store.trials(run_id))
-    store.set_run_status(run_id, "interrupted" if interrupted else "finished")
-    write_leaderboard(out, run_id, result.rows)
+    try:
+        store.set_run_status(run_id, "interrupted" if interrupted else "finished")
+        write_leaderboard(out, run_id, result.rows)
+    except (sqlite3.OperationalError, OSError) as exc:
+        if not _disk_full(exc):
+            raise
+        raise DiskFullError(f"The disk holding {out} is full ({exc}): every trial is recorded in {store.path}, "
+                            f"but the leaderboard files could not be written. Free some space and run "
+                            f"`classbench show {run_id} --out {out}` to see the leaderboard.") from None
     if on_finish is not None:
         on_finish(result, store)
-    store.close()
     return result
 
 
@@ -208,6 +257,18 @@ def write_leaderboard(out: Path, run_id: str, rows: list[dict[str, Any]]) -> Pat
 
 class _Stop(Exception):
     pass
+
+
+class DiskFullError(UserError):
+    """The output folder's disk filled up mid-run; what was written stays consistent."""
+
+
+def _disk_full(exc: BaseException) -> bool:
+    import errno
+
+    if isinstance(exc, OSError):
+        return exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    return "full" in str(exc).lower()
 
 
 def make_executor(opts: RunOptions) -> Any:
@@ -249,6 +310,14 @@ def _execute(store: Store, run_id: str, todo: list[PlannedTrial], ctx: DataConte
                 _say(opts, _progress_line(finished, n_total, t, event.result))
         executor.shutdown()
         return False
+    except (sqlite3.OperationalError, OSError) as exc:
+        if not _disk_full(exc):
+            raise
+        executor.shutdown(kill=True)
+        raise DiskFullError(
+            f"The disk holding {opts.out} is full ({exc}). Trials recorded before this point are kept intact "
+            f"({finished} finished); the trial being written and those after it were not run or not saved. Free "
+            f"some space, then finish with: classbench run --resume {run_id} --out {opts.out}") from None
     except (KeyboardInterrupt, _Stop):
         executor.shutdown(kill=True)
         n = store.interrupt_running(run_id)

@@ -25,12 +25,23 @@ def versions() -> dict[str, Any]:
     from .. import __version__
 
     out: dict[str, Any] = {"classbench": __version__, "python": platform.python_version(),
-                           "platform": platform.platform(), "cpus": os.cpu_count()}
+                           "platform": platform.platform(), "cpus": os.cpu_count(), "cpu": _cpu_name()}
     for mod in ("numpy", "scipy", "sklearn", "torch"):
         m = sys.modules.get(mod)
         if m is not None:
             out[mod] = getattr(m, "__version__", "?")
     return out
+
+
+def _cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def get_dataset(spec: TrialSpec, ctx: DataContext) -> Dataset:

@@ -22,6 +22,11 @@ for _optional in ("mnist", "yalefaces", "imdb"):
 
 
 def get_source(name: str) -> DatasetSource:
+    """The source for a registered name, or for a bring-your-own name such as ``imagefolder:PATH``."""
+    if ":" in name:
+        from .byo import resolve_scheme
+
+        return resolve_scheme(name)
     return DATASETS.get(name)()
 
 

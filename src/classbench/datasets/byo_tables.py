@@ -1,0 +1,387 @@
+"""Your own table: ``csv:PATH?target=COL`` (CSV or TSV with a header row; Parquet when pyarrow is installed).
+
+Rules, in order (all statistics come from the TRAIN split only, so nothing leaks from the test split):
+
+* Reading: the stdlib ``csv`` module; the delimiter is ``delimiter`` or sniffed among , ; TAB | (TAB for
+  .tsv). Text is decoded with ``encoding`` (utf-8); undecodable bytes become U+FFFD and are counted in
+  the provenance. Blank lines are skipped; a row with the wrong number of fields is an error naming its line.
+* Missing values: an empty cell, NA, N/A, NaN, null, None or ? (any case); inf counts as missing in a
+  numeric column.
+* Target: the column ``target`` (required); any labels (strings included), classes sorted (numerically
+  when every label is a number). A row without a label is an error (``skip_bad=true`` drops such rows).
+  Fewer than 2 classes is an error.
+* Split: a column named ``split`` (or ``split_column``; "" turns this off) with values train/test gives the
+  split; otherwise a seeded stratified split (``test_fraction``, ``split_seed``).
+* Features: every other column except ``drop="a,b"``. A column whose non-missing values all parse as numbers
+  is numeric (unless listed in ``categorical="a,b"``), any other column is categorical; a column with no
+  value at all is dropped.
+* Numeric: missing -> the train median (0 when the train split has none), plus a 0/1 column
+  ``COL__missing`` when the column has any missing value; then standardized with the train mean and
+  standard deviation (``standardize=false`` keeps raw values; the indicator is never scaled).
+* Categorical: one-hot over the categories seen in the train split (sorted); a missing value is its own
+  category "(missing)"; a category not seen in training encodes as all zeros. More than ``max_categories``
+  train categories is an error (an ID column, usually: drop it).
+* X is float32 of shape (n, d); ``meta["feature_names"]`` names the d columns.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import DataError, UserError
+from ..params import Param
+from .base import DataContext, Dataset
+from .byo import SKIP_BAD, SPLIT_PARAMS, ByoSource, decode_text, split_stratified
+
+MISSING = frozenset({"", "na", "n/a", "nan", "null", "none", "?"})
+MISSING_CAT = "(missing)"
+PARQUET = (".parquet", ".pq")
+
+
+def is_missing(cell: str) -> bool:
+    return cell.strip().lower() in MISSING
+
+
+@dataclass
+class Table:
+    """A table of strings: ``rows[i]`` came from ``place(i)`` ("line 12" of a CSV, "row 12" of Parquet)."""
+
+    path: Path
+    header: list[str]
+    rows: list[list[str]]
+    lines: list[int]
+    replaced: int = 0
+    delimiter: str | None = None
+    unit: str = "line"
+
+    def place(self, i: int) -> str:
+        return f"{self.unit} {self.lines[i]}"
+
+    def column(self, name: str) -> list[str]:
+        j = self.header.index(name)
+        return [r[j] for r in self.rows]
+
+
+def _raise_field_limit() -> None:
+    limit = sys.maxsize
+    while True:
+        try:
+            csv.field_size_limit(limit)
+            return
+        except OverflowError:
+            limit //= 10
+
+
+def read_table(dataset: str, path: Path, delimiter: str | None, encoding: str) -> Table:
+    """Read a CSV/TSV (or Parquet) file into strings; DataError naming the file and line on any defect."""
+    if path.suffix.lower() in PARQUET:
+        return _read_parquet(dataset, path)
+    text, replaced = decode_text(path.read_bytes(), encoding)
+    if delimiter is None:
+        if path.suffix.lower() in (".tsv", ".tab"):
+            delimiter = "\t"
+        else:
+            sample = text[:65536]
+            sample = sample[: sample.rfind("\n") + 1] or sample
+            try:
+                delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+            except csv.Error:
+                delimiter = ","
+    _raise_field_limit()
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header: list[str] | None = None
+    rows, lines = [], []
+    try:
+        for row in reader:
+            if not row or all(not c.strip() for c in row):
+                continue
+            if header is None:
+                header = [c.strip() or f"column_{j + 1}" for j, c in enumerate(row)]
+                dup = sorted({c for c in header if header.count(c) > 1})
+                if dup:
+                    raise DataError(f"Dataset {dataset!r}: {path} has repeated column names in its header: "
+                                    f"{', '.join(map(repr, dup))}. Give every column a distinct name.")
+                continue
+            if len(row) > len(header) and not any(c.strip() for c in row[len(header):]):
+                row = row[: len(header)]  # trailing delimiters
+            if len(row) != len(header):
+                raise DataError(f"Dataset {dataset!r}: {path} line {reader.line_num} has {len(row)} field(s) but "
+                                f"the header has {len(header)} (delimiter {delimiter!r}). Fix that line, or set "
+                                f"delimiter=... if the file uses another one.")
+            rows.append(row)
+            lines.append(reader.line_num)
+    except csv.Error as exc:
+        raise DataError(f"Dataset {dataset!r}: {path} is not a readable CSV file at line {reader.line_num}: "
+                        f"{exc}.") from None
+    if header is None:
+        raise DataError(f"Dataset {dataset!r}: {path} is empty; expected a header row and data rows.")
+    if not rows:
+        raise DataError(f"Dataset {dataset!r}: {path} has a header but no data rows.")
+    return Table(path, header, rows, lines, replaced, delimiter)
+
+
+def _read_parquet(dataset: str, path: Path) -> Table:
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise DataError(f"Dataset {dataset!r}: {path} is a Parquet file, and reading Parquet needs pyarrow, which "
+                        f"is not installed. Install it with `pip install pyarrow`, or save the table as CSV.") from None
+
+    def cell(v: Any) -> str:
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            return ""
+        return ("true" if v else "false") if isinstance(v, bool) else str(v)
+
+    try:
+        table = pq.read_table(path)
+    except Exception as exc:  # noqa: BLE001 - pyarrow raises its own error types
+        raise DataError(f"Dataset {dataset!r}: {path} is not a readable Parquet file ({exc}).") from None
+    cols = table.to_pydict()
+    header = [str(c) for c in table.column_names]
+    rows = [[cell(cols[c][i]) for c in table.column_names] for i in range(table.num_rows)]
+    if not rows:
+        raise DataError(f"Dataset {dataset!r}: {path} has no rows.")
+    return Table(path, header, rows, list(range(1, len(rows) + 1)), unit="row")
+
+
+def sort_labels(labels: list[str]) -> list[str]:
+    """Distinct labels sorted: numerically when all are numbers ("2" before "10"), else as text."""
+    distinct = set(labels)
+    try:
+        return sorted(distinct, key=lambda s: (float(s), s))
+    except ValueError:
+        return sorted(distinct)
+
+
+def need_columns(source: ByoSource, table: Table, names: list[str], param: str) -> None:
+    missing = [n for n in names if n not in table.header]
+    if missing:
+        raise UserError(f"Dataset {source.name!r}: {param} names column(s) {', '.join(map(repr, missing))}, which "
+                        f"{table.path} does not have. Its columns: {', '.join(map(repr, table.header))}.")
+
+
+@dataclass
+class Split:
+    """Labels and split of the rows in use: ``train``/``test`` are row indices of the table."""
+
+    classes: list[str]
+    train: np.ndarray
+    test: np.ndarray
+    y_train: np.ndarray
+    y_test: np.ndarray
+    how: str
+    column: str | None
+    skipped: list[int]
+
+
+def labels_and_split(source: ByoSource, table: Table, label_col: str, p: dict[str, Any], unit: str,
+                     keep: np.ndarray | None) -> Split:
+    """Class labels and the train/test split of the rows where ``keep`` is True.
+
+    Parameters
+    ----------
+    keep : bool array of shape (n_rows,), rows still in use (e.g. not dropped for an empty text); None: all
+    """
+    raw = [v.strip() for v in table.column(label_col)]
+    keep = np.ones(len(raw), bool) if keep is None else keep
+    no_label = [i for i, v in enumerate(raw) if keep[i] and is_missing(v)]
+    if no_label and not p["skip_bad"]:
+        where = ", ".join(table.place(i) for i in no_label[:5]) + (", ..." if len(no_label) > 5 else "")
+        raise DataError(f"Dataset {source.name!r}: {len(no_label)} row(s) of {table.path} have no value in the label "
+                        f"column {label_col!r} ({where}). Fill them in, or add skip_bad=true to drop those rows.")
+    keep = keep.copy()
+    keep[no_label] = False
+    rows = np.flatnonzero(keep)
+    classes = sort_labels([raw[i] for i in rows])
+    if len(classes) < 2:
+        raise DataError(f"Dataset {source.name!r}: the label column {label_col!r} of {table.path} holds "
+                        f"{'one value only, ' + repr(classes[0]) if classes else 'no value'}; classification needs "
+                        f"at least 2 classes. Is {label_col!r} the right column? Columns: "
+                        f"{', '.join(map(repr, table.header))}.")
+    index = {c: i for i, c in enumerate(classes)}
+    y = np.array([index[raw[i]] for i in rows], dtype=np.int64)
+    col = p["split_column"]
+    if col is None and "split" in table.header and label_col != "split":
+        col = "split"
+    if col:
+        need_columns(source, table, [col], "split_column")
+        values = [table.rows[i][table.header.index(col)].strip().lower() for i in rows]
+        bad = [k for k, v in enumerate(values) if v not in ("train", "test")]
+        if bad:
+            raise DataError(f"Dataset {source.name!r}: the split column {col!r} of {table.path} must hold train or "
+                            f"test, but {table.place(rows[bad[0]])} holds {values[bad[0]]!r}. Fix it, or add "
+                            f'split_column="" to use that column as an ordinary one.')
+        tr = np.flatnonzero([v == "train" for v in values])
+        te = np.flatnonzero([v == "test" for v in values])
+        only_test = sorted(set(y[te].tolist()) - set(y[tr].tolist()))
+        if only_test or not len(te):
+            what = (f"class(es) {', '.join(classes[c] for c in only_test)} occur only in the test rows"
+                    if only_test else "no row is marked test")
+            raise DataError(f"Dataset {source.name!r}: with the split column {col!r} of {table.path}, {what}. "
+                            f"Mark some rows of every class as train and some as test.")
+        how = f"column {col!r}"
+    else:
+        tr, te = split_stratified(y, classes, p["test_fraction"], p["split_seed"], source.name, unit,
+                                  f"Add {unit} of that class to {table.path}, remove them, or give a split column "
+                                  f"(train/test).")
+        how = f"stratified (test_fraction={p['test_fraction']}, split_seed={p['split_seed']})"
+    return Split(classes, rows[tr], rows[te], y[tr], y[te], how, col or None,
+                 np.flatnonzero(~keep).tolist())
+
+
+TABLE_PARAMS = {
+    **SPLIT_PARAMS,
+    "split_column": Param(str, nullable=True, doc='column of train/test values (default: one named "split"; "" for none)'),
+    "delimiter": Param(str, nullable=True, doc="field delimiter (default: sniffed; TAB for .tsv)"),
+    "encoding": Param(str, doc="text encoding of the file"),
+    "skip_bad": SKIP_BAD,
+}
+TABLE_DEFAULTS = {"test_fraction": 0.25, "split_seed": 0, "split_column": None, "delimiter": None,
+                  "encoding": "utf-8", "skip_bad": False}
+
+
+def _names(text: str | None) -> list[str]:
+    return [c.strip() for c in (text or "").split(",") if c.strip()]
+
+
+class CsvTable(ByoSource):
+    scheme = "csv"
+    modality = "tabular"
+    want = "file"
+    param_space = {
+        **TABLE_PARAMS,
+        "target": Param(str, nullable=True, doc="the column holding the class labels (required)"),
+        "drop": Param(str, nullable=True, doc="comma list of columns to leave out (e.g. an id column)"),
+        "categorical": Param(str, nullable=True, doc="comma list of numeric-looking columns to one-hot instead"),
+        "standardize": Param(bool, doc="scale numeric columns with the train mean and standard deviation"),
+        "max_categories": Param(int, low=2, doc="most distinct train values a categorical column may have"),
+    }
+    defaults = {**TABLE_DEFAULTS, "target": None, "drop": None, "categorical": None, "standardize": True,
+                "max_categories": 100}
+
+    def _table(self, ctx: DataContext, p: dict[str, Any]) -> Table:
+        table = read_table(self.name, self.locate(ctx), p["delimiter"], p["encoding"])
+        if not p["target"]:
+            raise UserError(f"Dataset {self.name!r}: say which column holds the class labels, e.g. "
+                            f"csv:{self.path}?target=COLUMN. Columns of {table.path}: "
+                            f"{', '.join(map(repr, table.header))}.")
+        need_columns(self, table, [p["target"]], "target")
+        need_columns(self, table, _names(p["drop"]) + _names(p["categorical"]), "drop/categorical")
+        if p["target"] in _names(p["drop"]):
+            raise UserError(f"Dataset {self.name!r}: the target column {p['target']!r} is also listed in drop.")
+        return table
+
+    def check(self, ctx: DataContext, **params: Any) -> dict[str, Any]:
+        checked = super().check(ctx, **params)
+        p = {**self.defaults, **checked}
+        labels_and_split(self, self._table(ctx, p), p["target"], p, "rows", None)  # fail before any trial
+        return checked
+
+    def info(self, ctx: DataContext) -> dict[str, Any]:
+        d = super().info(ctx)
+        p = self.effective({})
+        table = read_table(self.name, self.locate(ctx), p["delimiter"], p["encoding"])
+        d.update(columns=table.header, n_rows=len(table.rows), delimiter=table.delimiter)
+        if p["target"] in table.header:
+            from collections import Counter
+
+            d["class_counts"] = dict(sorted(Counter(v.strip() for v in table.column(p["target"])).items()))
+        return d
+
+    def load(self, ctx: DataContext, **params: Any) -> Dataset:
+        from ._fetch import sha256_file
+
+        p = self.effective(params)
+        table = self._table(ctx, p)
+        sp = labels_and_split(self, table, p["target"], p, "rows", None)
+        tr, te = sp.train, sp.test
+        skip = {p["target"], sp.column, *_names(p["drop"])}
+        forced = set(_names(p["categorical"]))
+        unused = np.ones(len(table.rows), bool)
+        unused[np.r_[tr, te]] = False
+        blocks: list[np.ndarray] = []
+        names: list[str] = []
+        kinds: dict[str, Any] = {"numeric": [], "categorical": {}, "all_missing": []}
+        for j, col in enumerate(table.header):
+            if col in skip:
+                continue
+            cells = [row[j].strip() for row in table.rows]
+            miss = np.array([is_missing(c) for c in cells]) | unused  # skipped rows do not decide the type
+            if miss.all():
+                kinds["all_missing"].append(col)
+                continue
+            nums = _as_numbers(cells, miss) if col not in forced else None
+            if nums is not None:
+                has_nan = bool(np.isnan(nums[~unused]).any())
+                blocks += _numeric(nums, tr, p["standardize"], has_nan)
+                names += [col] + ([f"{col}__missing"] if has_nan else [])
+                kinds["numeric"].append(col)
+            else:
+                tokens = np.array([MISSING_CAT if m else c for c, m in zip(cells, miss)], dtype=object)
+                cats = sorted(set(tokens[tr].tolist()))
+                if len(cats) > p["max_categories"]:
+                    raise UserError(f"Dataset {self.name!r}: column {col!r} of {table.path} has {len(cats)} "
+                                    f"distinct values in the train split (more than max_categories="
+                                    f"{p['max_categories']}); one-hot encoding it would add that many columns. "
+                                    f'Drop it (drop="{col}") or raise max_categories.')
+                blocks.append((tokens[:, None] == np.array(cats, dtype=object)[None, :]).astype(np.float32))
+                names += [f"{col}={c}" for c in cats]
+                kinds["categorical"][col] = len(cats)
+        if not blocks:
+            raise DataError(f"Dataset {self.name!r}: {table.path} has no feature column left besides the target "
+                            f"{p['target']!r}. Columns: {', '.join(map(repr, table.header))}.")
+        X = np.hstack([b if b.ndim == 2 else b[:, None] for b in blocks]).astype(np.float32)
+        return Dataset(
+            name=self.name, X_train=X[tr], y_train=sp.y_train, X_test=X[te], y_test=sp.y_test,
+            classes=sp.classes, modality="tabular",
+            provenance={"source": "csv", "path": str(table.path), "n_files": 1, "sha256": sha256_file(table.path),
+                        "n_rows": len(table.rows), "n_used": int(len(tr) + len(te)), "split": sp.how,
+                        "delimiter": table.delimiter, "replaced_bytes": table.replaced, "columns": kinds,
+                        "skipped_rows": [table.place(i) for i in sp.skipped[:100]], "n_skipped": len(sp.skipped),
+                        "missing_rule": "numeric: train median + COL__missing indicator; categorical: own "
+                                        "'(missing)' category; unseen categories: all zeros",
+                        "params": p},
+            meta={"feature_names": names},
+        )
+
+
+def _as_numbers(cells: list[str], miss: np.ndarray) -> np.ndarray | None:
+    """Float array with NaN for missing (and inf) cells, or None if some present cell is not a number."""
+    out = np.full(len(cells), np.nan)
+    for i, (c, m) in enumerate(zip(cells, miss)):
+        if m:
+            continue
+        try:
+            v = float(c)
+        except ValueError:
+            return None
+        out[i] = v if math.isfinite(v) else np.nan
+    return out
+
+
+def _numeric(v: np.ndarray, tr: np.ndarray, standardize: bool, indicator: bool) -> list[np.ndarray]:
+    """The filled (and scaled) column and, if asked, its missing indicator.
+
+    Parameters
+    ----------
+    v : float array of shape (n,) with NaN for missing
+    """
+    train = v[tr]
+    train = train[~np.isnan(train)]
+    median = float(np.median(train)) if len(train) else 0.0
+    filled = np.where(np.isnan(v), median, v)
+    if standardize:
+        mu, sd = float(filled[tr].mean()), float(filled[tr].std())
+        filled = (filled - mu) / (sd if sd > 1e-12 else 1.0)
+    out = [filled.astype(np.float32)]
+    if indicator:
+        out.append(np.isnan(v).astype(np.float32))
+    return out
