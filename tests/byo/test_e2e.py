@@ -42,8 +42,7 @@ def test_plan_checks_params_and_modality_of_scheme_datasets(tmp_path, monkeypatc
 def test_cli_run_on_an_image_folder(tmp_path):
     root = make_image_folder(tmp_path / "photos", n_classes=3, per_class=6, size=(12, 12))
     name = f"imagefolder:{root}?test_fraction=0.34"
-    if not _hook_wired(name):
-        pytest.xfail("lead wires get_source: classbench.datasets.get_source does not resolve scheme names yet")
+    assert _hook_wired(name), "classbench.datasets.get_source must resolve scheme names"
     out = tmp_path / "out"
     assert main(["run", "--dataset", name, "--model", "logreg", "--out", str(out), "--no-report", "--quiet"]) == 0
     run_dir = next((out / "runs").iterdir())
@@ -55,8 +54,7 @@ def test_cli_run_on_an_image_folder(tmp_path):
 def test_cli_data_info(tmp_path, capsys):
     root = make_image_folder(tmp_path / "photos", n_classes=2, per_class=3)
     name = f"imagefolder:{root}"
-    if not _hook_wired(name):
-        pytest.xfail("lead wires get_source: classbench.datasets.get_source does not resolve scheme names yet")
+    assert _hook_wired(name), "classbench.datasets.get_source must resolve scheme names"
     assert main(["data", "info", name]) == 0
     info = json.loads(capsys.readouterr().out)
     assert info["classes"] == ["c00", "c01"] and info["n_files"] == 6 and info["modality"] == "image"
