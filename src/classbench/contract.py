@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 
 from .params import Param, check_params
 
@@ -25,6 +25,7 @@ class Classifier(ClassifierMixin, BaseEstimator):
     """Base class of every classbench model."""
 
     family: ClassVar[str] = ""
+    task: ClassVar[str] = "classification"
     #: what kinds of input the model takes: "image", "tabular", "text"
     modalities: ClassVar[frozenset[str]] = frozenset({"image", "tabular"})
     param_space: ClassVar[dict[str, Param]] = {}
@@ -79,6 +80,41 @@ class Classifier(ClassifierMixin, BaseEstimator):
 
         if not hasattr(self, "classes_"):
             raise NotFittedError(f"This {type(self).__name__} instance is not fitted yet. Call 'fit' first.")
+
+
+class Regressor(RegressorMixin, BaseEstimator):
+    """Base class of classbench's regression models (the ``regression`` task): same contract, float targets."""
+
+    family: ClassVar[str] = ""
+    task: ClassVar[str] = "regression"
+    modalities: ClassVar[frozenset[str]] = frozenset({"tabular"})
+    param_space: ClassVar[dict[str, Param]] = {}
+
+    def check_hyperparams(self) -> dict[str, Any]:
+        return check_params(f"model {type(self).__name__}", self.param_space, self.get_params(deep=False))
+
+    def _check_Xy(self, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+        Xf = flatten(X)
+        if y is None:
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None.")
+        y = np.asarray(y, dtype=np.float64).ravel()
+        if len(y) != len(Xf):
+            raise ValueError(f"X has {len(Xf)} samples but y has {len(y)}.")
+        if not np.all(np.isfinite(y)):
+            raise ValueError("Input y contains NaN or infinity.")
+        self.n_features_in_ = Xf.shape[1]
+        return Xf.astype(np.float64), y
+
+    def _check_X(self, X: Any) -> np.ndarray:
+        from sklearn.exceptions import NotFittedError
+
+        if not hasattr(self, "n_features_in_"):
+            raise NotFittedError(f"This {type(self).__name__} instance is not fitted yet. Call 'fit' first.")
+        Xf = flatten(X)
+        if Xf.shape[1] != self.n_features_in_:
+            raise ValueError(f"X has {Xf.shape[1]} features, but {type(self).__name__} is expecting "
+                             f"{self.n_features_in_} features as input.")
+        return Xf.astype(np.float64)
 
 
 def flatten(X: Any) -> np.ndarray:

@@ -41,9 +41,9 @@ def test_loo_drops_twins():
 def test_split_per_class_and_ordered():
     y = np.repeat(np.arange(2), 10)
     groups = np.arange(20)
-    tr, te = _split(y, groups, ProtocolSpec(kind="split", train_per_class=3), seed=0)
+    tr, te = _split(y, groups, ProtocolSpec(kind="split", train_per_class=3), 0, np.arange(20))
     assert [np.sum(y[tr] == c) for c in (0, 1)] == [3, 3] and len(te) == 14
-    tr, _ = _split(y, groups, ProtocolSpec(kind="split", train_fraction=0.2, ordered=True), seed=5)
+    tr, _ = _split(y, groups, ProtocolSpec(kind="split", train_fraction=0.2, ordered=True), 5, np.arange(20))
     assert list(tr) == [0, 1, 10, 11]
 
 

@@ -8,7 +8,9 @@ import math
 from typing import Any
 
 METRICS = ("accuracy", "macro_f1", "train_s", "predict_s")
+REG_METRICS = ("rmse", "mae", "r2", "train_s", "predict_s")
 COLUMNS = ("dataset", "model", "accuracy", "macro_f1", "train_s", "predict_s", "params", "peak_mem_mb", "n_seeds")
+REG_COLUMNS = ("dataset", "model", "rmse", "mae", "r2", "train_s", "predict_s", "params", "peak_mem_mb", "n_seeds")
 
 
 def _mean_std(values: list[float]) -> tuple[float | None, float | None]:
@@ -37,24 +39,31 @@ def leaderboard(trials: list[dict[str, Any]]) -> list[dict[str, Any]]:
         ok = [t for t in ts if t["status"] == "ok"]
         seeds = sorted({t["seed"] for t in ok})
         n_folds = max((t["n_folds"] for t in ts), default=1)
-        row: dict[str, Any] = {"dataset": dataset, "model": label, "family": ts[0].get("family"),
+        task = next((t.get("task") for t in ok if t.get("task")), None) or ts[0].get("task") or "classification"
+        row: dict[str, Any] = {"dataset": dataset, "model": label, "family": ts[0].get("family"), "task": task,
                                "protocol": ts[0].get("protocol"), "n_seeds": len(seeds),
                                "n_folds": n_folds, "n_trials": len(ts), "n_ok": len(ok),
                                "n_failed": sum(t["status"] in ("failed", "timeout") for t in ts),
                                "status": _status(ts)}
-        for m in METRICS:
+        for m in dict.fromkeys(METRICS + REG_METRICS):
             if len(seeds) > 1:  # average folds within a seed, spread across seeds
-                per_seed = [_mean_std([t[m] for t in ok if t["seed"] == s])[0] for s in seeds]
+                per_seed = [_mean_std([t.get(m) for t in ok if t["seed"] == s])[0] for s in seeds]
                 mean, std = _mean_std(per_seed)
             else:
-                mean, std = _mean_std([t[m] for t in ok])
+                mean, std = _mean_std([t.get(m) for t in ok])
             row[m], row[f"{m}_std"] = mean, std
         row["params"] = _mean_std([t["n_params"] for t in ok])[0]
         mem = [t["peak_mem_mb"] for t in ok if t["peak_mem_mb"] is not None]
         row["peak_mem_mb"] = max(mem) if mem else None
         rows.append(row)
-    rows.sort(key=lambda r: (dataset_order[r["dataset"]], -(r["accuracy"] if r["accuracy"] is not None else -1)))
+    rows.sort(key=lambda r: (dataset_order[r["dataset"]], -_score(r)))
     return rows
+
+
+def _score(r: dict[str, Any]) -> float:
+    """Higher is better: accuracy for classification, R^2 for regression; unfinished rows last."""
+    v = r["r2"] if r.get("task") == "regression" else r["accuracy"]
+    return v if v is not None else -1e300
 
 
 def _status(ts: list[dict[str, Any]]) -> str:
@@ -69,8 +78,10 @@ def _status(ts: list[dict[str, Any]]) -> str:
 def _fmt(v: Any, kind: str) -> str:
     if v is None:
         return "-"
-    if kind in ("accuracy", "macro_f1"):
+    if kind in ("accuracy", "macro_f1", "r2"):
         return f"{v:.4f}"
+    if kind in ("rmse", "mae"):
+        return f"{v:.4g}"
     if kind in ("train_s", "predict_s"):
         return f"{v:.2f}" if v < 100 else f"{v:.0f}"
     if kind == "params":
@@ -84,13 +95,14 @@ def has_std(rows: list[dict[str, Any]]) -> bool:
     return any(r["n_seeds"] > 1 or r["n_folds"] > 1 for r in rows)
 
 
-def display_rows(rows: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
+def display_rows(rows: list[dict[str, Any]], task: str = "classification") -> tuple[list[str], list[list[str]]]:
     std = has_std(rows)
-    header = ["dataset", "model", "accuracy", "macro_f1", "train_s", "predict_s", "params", "peak_mem_mb", "n_seeds"]
+    header = list(REG_COLUMNS if task == "regression" else COLUMNS)
+    metrics = REG_METRICS if task == "regression" else METRICS
     out = []
     for r in rows:
         cells = [r["dataset"], r["model"]]
-        for m in ("accuracy", "macro_f1", "train_s", "predict_s"):
+        for m in metrics:
             cell = _fmt(r[m], m)
             if std and r[m] is not None and r.get(f"{m}_std") is not None:
                 cell += f" ± {_fmt(r[m + '_std'], m)}"
@@ -103,8 +115,22 @@ def display_rows(rows: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]
     return header, out
 
 
+def by_task(rows: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """Rows split into (task, rows) groups: classification first, then regression (if any)."""
+    out = []
+    for task in ("classification", "regression"):
+        part = [r for r in rows if r.get("task", "classification") == task]
+        if part:
+            out.append((task, part))
+    return out or [("classification", [])]
+
+
 def format_table(rows: list[dict[str, Any]]) -> str:
-    header, body = display_rows(rows)
+    return "\n\n".join(_format_table(part, task) for task, part in by_task(rows))
+
+
+def _format_table(rows: list[dict[str, Any]], task: str) -> str:
+    header, body = display_rows(rows, task)
     widths = [max(len(h), *(len(b[i]) for b in body)) if body else len(h) for i, h in enumerate(header)]
     right = {i for i, h in enumerate(header) if h not in ("dataset", "model")}
 
@@ -115,18 +141,26 @@ def format_table(rows: list[dict[str, Any]]) -> str:
 
 
 def to_markdown(rows: list[dict[str, Any]]) -> str:
-    header, body = display_rows(rows)
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
-    lines += ["| " + " | ".join(c.replace("|", "\\|") for c in b) + " |" for b in body]
-    return "\n".join(lines) + "\n"
+    parts = []
+    for task, part in by_task(rows):
+        header, body = display_rows(part, task)
+        lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+        lines += ["| " + " | ".join(c.replace("|", "\\|") for c in b) + " |" for b in body]
+        parts.append("\n".join(lines) + "\n")
+    return "\n".join(parts)
 
 
 def to_csv(rows: list[dict[str, Any]]) -> str:
     std = has_std(rows)
+    regression = any(r.get("task") == "regression" for r in rows)
     cols = list(COLUMNS)
+    if regression:
+        cols[4:4] = ["rmse", "mae", "r2"]
     if std:
         cols += [f"{m}_std" for m in METRICS]
-    cols += ["n_folds", "n_trials", "n_failed", "status"]
+        if regression:
+            cols += [f"{m}_std" for m in ("rmse", "mae", "r2")]
+    cols += ["n_folds", "n_trials", "n_failed", "status"] + (["task"] if regression else [])
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore", lineterminator="\n")
     w.writeheader()

@@ -30,6 +30,16 @@ def scores(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> dict[str, 
     }
 
 
+def regression_scores(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
+    """RMSE, MAE and R^2 (1 - SS_res / SS_tot; 0 for a constant target predicted exactly)."""
+    y_true = np.asarray(y_true, dtype=np.float64)
+    err = np.asarray(y_pred, dtype=np.float64) - y_true
+    ss_tot = float(np.sum((y_true - y_true.mean()) ** 2))
+    ss_res = float(np.sum(err ** 2))
+    return {"rmse": float(np.sqrt(np.mean(err ** 2))), "mae": float(np.mean(np.abs(err))),
+            "r2": 1.0 - ss_res / ss_tot if ss_tot > 0 else 0.0}
+
+
 def reset_peak_rss() -> bool:
     """Reset this process's peak RSS (Linux ``clear_refs`` 5); False where unsupported."""
     try:

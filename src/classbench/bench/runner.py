@@ -104,20 +104,28 @@ def plan(suite: SuiteSpec, ctx: DataContext, skip_incompatible: bool = False,
         sources[d] = source
     labels: dict[Any, tuple[str, str]] = {}
     takes: dict[Any, frozenset[str]] = {}
+    tasks: dict[Any, str] = {}
     for m in suite.models:
         entry = MODELS.entry(m.name)
         model = create_model(m.name, **m.kwargs)
         defaults = type(model)().get_params(deep=False)
         labels[m] = (model_label(entry.name, m.kwargs, defaults), entry.meta.get("family", getattr(model, "family", "")))
         takes[m] = frozenset(entry.meta.get("modalities") or type(model).modalities)
+        tasks[m] = entry.meta.get("task") or getattr(type(model), "task", "classification")
     pairs = []
     for d in suite.datasets:
         skipped = []
+        task = d.kwargs.get("task") or getattr(sources[d], "task", "classification")
         for m in suite.models:
-            if sources[d].modality in takes[m]:
+            if sources[d].modality in takes[m] and tasks[m] == task:
                 pairs.append((d, m))
             elif skip_incompatible:
                 skipped.append(labels[m][0])
+            elif tasks[m] != task:
+                raise UserError(
+                    f"Model {m.name!r} is a {tasks[m]} model, but dataset {d.name!r} is a {task} task. Pair "
+                    f"regression models (e.g. ridge-regression) with regression datasets (e.g. diabetes, "
+                    f"noisy-sine) and classifiers with classification datasets.")
             else:
                 raise UserError(
                     f"Model {m.name!r} takes {', '.join(sorted(takes[m]))} data, but dataset {d.name!r} is "
@@ -341,6 +349,8 @@ def _progress_line(i: int, n: int, t: PlannedTrial, res: dict[str, Any]) -> str:
     where = f"[{i}/{n}] {s.dataset.name} · {t.label} · seed {s.seed}" + (
         f" · fold {s.fold + 1}/{s.n_folds}" if s.n_folds > 1 else "")
     if res["status"] == "ok":
+        if res.get("task") == "regression":
+            return f"{where}: rmse {res['rmse']:.4g}, r2 {res['r2']:.4f}, train {res['train_s']:.1f} s"
         return f"{where}: accuracy {res['accuracy']:.4f}, train {res['train_s']:.1f} s"
     return f"{where}: {res['status'].upper()}: {str(res.get('error', '')).splitlines()[0][:200]}"
 

@@ -15,7 +15,7 @@ from typing import Any, Iterator
 
 from ..errors import UserError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DB_NAME = "classbench.db"
 
 _SCHEMA = """
@@ -53,6 +53,10 @@ CREATE TABLE IF NOT EXISTS trials (
     samples_per_s REAL,
     n_params INTEGER,
     peak_mem_mb REAL,
+    task TEXT,
+    rmse REAL,
+    mae REAL,
+    r2 REAL,
     n_train INTEGER,
     n_test INTEGER,
     history_json TEXT,
@@ -64,6 +68,12 @@ CREATE TABLE IF NOT EXISTS trials (
 );
 CREATE INDEX IF NOT EXISTS trials_by_run ON trials(run_id, seq);
 """
+
+# schema 1 -> 2: regression trials (task, rmse, mae, r2)
+_MIGRATIONS = {
+    1: ["ALTER TABLE trials ADD COLUMN task TEXT", "ALTER TABLE trials ADD COLUMN rmse REAL",
+        "ALTER TABLE trials ADD COLUMN mae REAL", "ALTER TABLE trials ADD COLUMN r2 REAL"],
+}
 
 TRIAL_STATUSES = ("pending", "running", "ok", "failed", "timeout", "interrupted")
 
@@ -95,6 +105,11 @@ class Store:
             if version > SCHEMA_VERSION:
                 raise UserError(f"The results database {self.path} was written by a newer classbench (schema "
                                 f"{version}, this one reads {SCHEMA_VERSION}). Upgrade classbench or use another --out.")
+            has_tables = self.conn.execute(
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name IN ('runs', 'trials')").fetchone()[0]
+            if has_tables and version < SCHEMA_VERSION:
+                self._migrate(version)
+                version = SCHEMA_VERSION
             if create:
                 self.conn.execute("PRAGMA journal_mode = WAL")
                 self.conn.execute("PRAGMA synchronous = NORMAL")  # WAL: safe against crashes, fewer fsyncs
@@ -109,6 +124,21 @@ class Store:
                             f"Move it away or choose another --out folder; it was not modified.") from None
         except OSError as exc:
             raise UserError(f"Cannot open {self.path}: {exc}. Choose a writable folder with --out.") from None
+
+    def _migrate(self, version: int) -> None:
+        """Upgrade an older database in place, in one transaction (nothing changes if any step fails)."""
+        if version < 1:
+            raise UserError(f"{self.path} has classbench tables but no schema version; it was not written by "
+                            f"classbench. Move it away or choose another --out folder.")
+        try:
+            with self.tx() as c:
+                for v in range(version, SCHEMA_VERSION):
+                    for stmt in _MIGRATIONS[v]:
+                        c.execute(stmt)
+                c.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        except sqlite3.OperationalError as exc:
+            raise UserError(f"Cannot upgrade the results database {self.path} from schema {version} to "
+                            f"{SCHEMA_VERSION}: {exc}. Make the file writable (it was not changed).") from None
 
     def close(self) -> None:
         self.conn.close()
@@ -174,7 +204,7 @@ class Store:
     def record(self, run_id: str, trial_key: str, result: dict[str, Any]) -> None:
         """Write a finished trial's result (ok, failed or timeout) in one transaction."""
         fields = ("status", "error", "accuracy", "macro_f1", "train_s", "predict_s", "samples_per_s", "n_params",
-                  "peak_mem_mb", "n_train", "n_test")
+                  "peak_mem_mb", "task", "rmse", "mae", "r2", "n_train", "n_test")
         values = [result.get(f) for f in fields]
         values += [json.dumps(result.get("history") or []), json.dumps(result.get("extra") or {}),
                    json.dumps(result.get("versions") or {}), result.get("started") or now(), now()]

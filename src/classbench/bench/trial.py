@@ -98,6 +98,8 @@ def run_trial(spec_dict: dict[str, Any], ctx_dict: dict[str, Any], threads: int,
             except (AttributeError, NotImplementedError):
                 proba = None
         peak = metrics.peak_rss_mb()
+        if ds.task == "regression":
+            return _regression_result(model, X_tr, y_tr, X_te, y_te, train_s, predict_s, peak, started)
         sc = metrics.scores(y_te, y_pred, ds.n_classes)
         wrong = np.flatnonzero(y_pred != y_te)[:_MAX_MISCLASSIFIED]
         misclassified = [
@@ -115,7 +117,7 @@ def run_trial(spec_dict: dict[str, Any], ctx_dict: dict[str, Any], threads: int,
             "history": _clean_history(getattr(model, "history_", [])),
             "extra": {"confusion": sc["confusion"], "misclassified": misclassified, "classes": list(ds.classes),
                       "train_samples_per_s": len(X_tr) / train_s if train_s > 0 else None},
-            "versions": versions(), "started": _iso(started),
+            "versions": versions(), "started": _iso(started), "task": "classification",
         }
     except Exception as exc:  # noqa: BLE001 - a failing trial is a result, not a crash
         from ..errors import UserError
@@ -124,6 +126,32 @@ def run_trial(spec_dict: dict[str, Any], ctx_dict: dict[str, Any], threads: int,
             traceback.format_exception(type(exc), exc, exc.__traceback__)[-6:])
         return {"status": "failed", "error": f"{type(exc).__name__}: {detail}".strip(),
                 "versions": versions(), "started": _iso(started)}
+
+
+def _regression_result(model: Any, X_tr: np.ndarray, y_tr: np.ndarray, X_te: np.ndarray, y_te: np.ndarray,
+                       train_s: float, predict_s: float, peak: float, started: float) -> dict[str, Any]:
+    y_pred = np.asarray(model.predict(X_te), dtype=np.float64)
+    sc = metrics.regression_scores(y_te, y_pred)
+    train_sc = metrics.regression_scores(y_tr, np.asarray(model.predict(X_tr), dtype=np.float64))
+    extra: dict[str, Any] = {"train_rmse": train_sc["rmse"], "train_r2": train_sc["r2"],
+                             "selected": getattr(model, "selected_", None), "cv_curve": getattr(model, "cv_curve_", None)}
+    Xf = np.asarray(X_tr).reshape(len(X_tr), -1)
+    if Xf.shape[1] == 1:  # a 1-D input: keep the fitted curve and the points for the report's plot
+        lo, hi = float(Xf.min()), float(Xf.max())
+        grid = np.linspace(lo, hi, 200)[:, None].astype(np.float32)
+        extra["curve"] = {"x": grid[:, 0].tolist(), "y": np.asarray(model.predict(grid), float).tolist(),
+                          "train_x": Xf[:200, 0].tolist(), "train_y": np.asarray(y_tr[:200], float).tolist(),
+                          "test_x": np.asarray(X_te).reshape(len(X_te), -1)[:200, 0].tolist(),
+                          "test_y": np.asarray(y_te[:200], float).tolist()}
+    return {
+        "status": "ok", "error": None, "task": "regression", **sc,
+        "train_s": train_s, "predict_s": predict_s,
+        "samples_per_s": len(X_te) / predict_s if predict_s > 0 else None,
+        "n_params": int(getattr(model, "n_params_", 0) or 0) or None,
+        "peak_mem_mb": peak, "n_train": int(len(y_tr)), "n_test": int(len(y_te)),
+        "history": _clean_history(getattr(model, "history_", [])), "extra": extra,
+        "versions": versions(), "started": _iso(started),
+    }
 
 
 def _clean_history(history: Any) -> list[dict[str, Any]]:

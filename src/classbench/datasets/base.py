@@ -12,6 +12,7 @@ import numpy as np
 from ..errors import UserError
 
 MODALITIES = ("image", "tabular", "text")
+TASKS = ("classification", "regression")
 
 
 @dataclass
@@ -34,6 +35,8 @@ class Dataset:
         Group ids (e.g. identical images); a group never straddles a split made by a protocol.
     meta : dict
         Anything else a loader wants to keep (e.g. ratings for IMDB, file names for faces).
+    task : {"classification", "regression"}
+        For regression, ``y_*`` are float targets and ``classes`` is empty.
     """
 
     name: str
@@ -47,8 +50,11 @@ class Dataset:
     groups_train: np.ndarray | None = None
     groups_test: np.ndarray | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    task: str = "classification"
 
     def __post_init__(self) -> None:
+        if self.task not in TASKS:
+            raise ValueError(f"task must be one of {TASKS}, got {self.task!r}")
         if self.modality not in MODALITIES:
             raise ValueError(f"modality must be one of {MODALITIES}, got {self.modality!r}")
         for part in ("train", "test"):
@@ -71,6 +77,7 @@ class Dataset:
             "n_train": int(len(self.y_train)),
             "n_test": int(len(self.y_test)),
             "n_classes": self.n_classes,
+            "task": self.task,
             "input_shape": list(self.input_shape),
         }
 
@@ -78,7 +85,12 @@ class Dataset:
         self, fraction: float = 0.1, seed: int = 0
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Deterministic stratified split of the training set: (X_tr, y_tr, X_val, y_val)."""
-        idx_tr, idx_val = stratified_holdout(self.y_train, fraction, seed, self.groups_train)
+        if self.task == "regression":
+            perm = np.random.default_rng(seed).permutation(len(self.y_train))
+            k = max(1, int(round(fraction * len(perm))))
+            idx_tr, idx_val = np.sort(perm[k:]), np.sort(perm[:k])
+        else:
+            idx_tr, idx_val = stratified_holdout(self.y_train, fraction, seed, self.groups_train)
         return self.X_train[idx_tr], self.y_train[idx_tr], self.X_train[idx_val], self.y_train[idx_val]
 
 
@@ -161,6 +173,7 @@ class DatasetSource:
 
     name: str = ""
     modality: str = "image"
+    task: str = "classification"
     summary: str = ""
     source: str = ""  # citation / canonical URL
     param_space: dict = {}

@@ -182,6 +182,46 @@ class Split:
     skipped: list[int]
 
 
+def targets_and_split(source: ByoSource, table: Table, col: str, p: dict[str, Any]) -> Split:
+    """Numeric regression targets and a seeded random split (or the split column's)."""
+    raw = [v.strip() for v in table.column(col)]
+    keep = np.array([not is_missing(v) for v in raw])
+    if not keep.all() and not p["skip_bad"]:
+        i = int(np.flatnonzero(~keep)[0])
+        raise DataError(f"Dataset {source.name!r}: {table.place(i)} of {table.path} has no value in the target "
+                        f"column {col!r}. Fill it in, or add skip_bad=true to drop such rows.")
+    rows = np.flatnonzero(keep)
+    y = np.empty(len(rows))
+    for k, i in enumerate(rows):
+        try:
+            y[k] = float(raw[i])
+        except ValueError:
+            raise DataError(f"Dataset {source.name!r}: the regression target {col!r} must be numeric, but "
+                            f"{table.place(i)} of {table.path} holds {raw[i]!r}. Fix the value, or use "
+                            f"task=classification for class labels.") from None
+    if not np.all(np.isfinite(y)) or np.ptp(y) == 0:
+        raise DataError(f"Dataset {source.name!r}: the target column {col!r} of {table.path} is constant (or not "
+                        f"finite); there is nothing to regress. Is {col!r} the right column? Columns: "
+                        f"{', '.join(map(repr, table.header))}.")
+    split_col = p["split_column"]
+    if split_col is None and "split" in table.header and col != "split":
+        split_col = "split"
+    if split_col:
+        need_columns(source, table, [split_col], "split_column")
+        values = [table.rows[i][table.header.index(split_col)].strip().lower() for i in rows]
+        tr = np.flatnonzero([v == "train" for v in values])
+        te = np.flatnonzero([v == "test" for v in values])
+        how = f"column {split_col!r}"
+    else:
+        perm = np.random.default_rng(p["split_seed"]).permutation(len(rows))
+        k = max(1, int(round(p["test_fraction"] * len(rows))))
+        tr, te = np.sort(perm[k:]), np.sort(perm[:k])
+        how = f"random (test_fraction={p['test_fraction']}, split_seed={p['split_seed']})"
+    if not len(tr) or not len(te):
+        raise DataError(f"Dataset {source.name!r}: the split of {table.path} leaves no train or no test rows.")
+    return Split([], rows[tr], rows[te], y[tr], y[te], how, split_col or None, np.flatnonzero(~keep).tolist())
+
+
 def labels_and_split(source: ByoSource, table: Table, label_col: str, p: dict[str, Any], unit: str,
                      keep: np.ndarray | None) -> Split:
     """Class labels and the train/test split of the rows where ``keep`` is True.
@@ -206,6 +246,16 @@ def labels_and_split(source: ByoSource, table: Table, label_col: str, p: dict[st
                         f"{'one value only, ' + repr(classes[0]) if classes else 'no value'}; classification needs "
                         f"at least 2 classes. Is {label_col!r} the right column? Columns: "
                         f"{', '.join(map(repr, table.header))}.")
+    if len(classes) > 20 and len(classes) > len(rows) // 3:
+        try:
+            vals = [float(c) for c in classes]
+        except ValueError:
+            vals = []
+        if vals and any(not float(v).is_integer() for v in vals):
+            raise DataError(f"Dataset {source.name!r}: the target column {label_col!r} of {table.path} holds "
+                            f"{len(classes)} distinct numbers in {len(rows)} rows: it looks like a regression "
+                            f"target, not class labels. Add task=regression (e.g. csv:{table.path}?target="
+                            f"{label_col}&task=regression) and use a regression model such as ridge-regression.")
     index = {c: i for i, c in enumerate(classes)}
     y = np.array([index[raw[i]] for i in rows], dtype=np.int64)
     col = p["split_column"]
@@ -263,9 +313,14 @@ class CsvTable(ByoSource):
         "categorical": Param(str, nullable=True, doc="comma list of numeric-looking columns to one-hot instead"),
         "standardize": Param(bool, doc="scale numeric columns with the train mean and standard deviation"),
         "max_categories": Param(int, low=2, doc="most distinct train values a categorical column may have"),
+        "task": Param(str, choices=("classification", "regression"), doc="regression: a numeric target"),
     }
     defaults = {**TABLE_DEFAULTS, "target": None, "drop": None, "categorical": None, "standardize": True,
-                "max_categories": 100}
+                "max_categories": 100, "task": "classification"}
+
+    @property
+    def task(self) -> str:  # type: ignore[override]
+        return self.effective({})["task"]
 
     def _table(self, ctx: DataContext, p: dict[str, Any]) -> Table:
         table = read_table(self.name, self.locate(ctx), p["delimiter"], p["encoding"])
@@ -279,10 +334,15 @@ class CsvTable(ByoSource):
             raise UserError(f"Dataset {self.name!r}: the target column {p['target']!r} is also listed in drop.")
         return table
 
+    def _split(self, table: Table, p: dict[str, Any]) -> Split:
+        if p["task"] == "regression":
+            return targets_and_split(self, table, p["target"], p)
+        return labels_and_split(self, table, p["target"], p, "rows", None)
+
     def check(self, ctx: DataContext, **params: Any) -> dict[str, Any]:
         checked = super().check(ctx, **params)
         p = {**self.defaults, **checked}
-        labels_and_split(self, self._table(ctx, p), p["target"], p, "rows", None)  # fail before any trial
+        self._split(self._table(ctx, p), p)  # fail before any trial
         return checked
 
     def info(self, ctx: DataContext) -> dict[str, Any]:
@@ -301,7 +361,7 @@ class CsvTable(ByoSource):
 
         p = self.effective(params)
         table = self._table(ctx, p)
-        sp = labels_and_split(self, table, p["target"], p, "rows", None)
+        sp = self._split(table, p)
         tr, te = sp.train, sp.test
         skip = {p["target"], sp.column, *_names(p["drop"])}
         forced = set(_names(p["categorical"]))
@@ -341,7 +401,7 @@ class CsvTable(ByoSource):
         X = np.hstack([b if b.ndim == 2 else b[:, None] for b in blocks]).astype(np.float32)
         return Dataset(
             name=self.name, X_train=X[tr], y_train=sp.y_train, X_test=X[te], y_test=sp.y_test,
-            classes=sp.classes, modality="tabular",
+            classes=sp.classes, modality="tabular", task=p["task"],
             provenance={"source": "csv", "path": str(table.path), "n_files": 1, "sha256": sha256_file(table.path),
                         "n_rows": len(table.rows), "n_used": int(len(tr) + len(te)), "split": sp.how,
                         "delimiter": table.delimiter, "replaced_bytes": table.replaced, "columns": kinds,

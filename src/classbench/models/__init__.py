@@ -16,7 +16,7 @@ MODELS = Registry("model")
 
 from . import classical  # noqa: E402,F401  (registers the scikit-learn family)
 
-for _family in ("torch", "scratch", "faces", "text"):
+for _family in ("torch", "scratch", "faces", "text", "regression"):
     try:
         __import__(f"{__name__}.{_family}")
     except ModuleNotFoundError as exc:  # a family not written yet

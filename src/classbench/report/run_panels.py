@@ -41,9 +41,11 @@ def status_text(r: dict[str, Any]) -> tuple[str, str]:
     return s, "st-pending"
 
 
-def leaderboard_table(rows: list[dict[str, Any]]) -> Table:
-    header = ["dataset", "model", "family", "accuracy", "macro F1", "train s", "predict s", "params",
-              "peak MB", "seeds", "folds", "status"]
+def leaderboard_table(rows: list[dict[str, Any]], task: str = "classification") -> Table:
+    regression = task == "regression"
+    scores = ("rmse", "mae", "r2") if regression else ("accuracy", "macro_f1")
+    header = ["dataset", "model", "family", *(("RMSE", "MAE", "R²") if regression else ("accuracy", "macro F1")),
+              "train s", "predict s", "params", "peak MB", "seeds", "folds", "status"]
     body = []
     for r in rows:
         spread = r["n_seeds"] > 1 or r["n_folds"] > 1
@@ -51,7 +53,7 @@ def leaderboard_table(rows: list[dict[str, Any]]) -> Table:
         body.append([
             Cell(r["dataset"], r["dataset"]), Cell(r["model"], r["model"]),
             Cell(r.get("family") or "", r.get("family") or ""),
-            _metric(r, "accuracy", spread), _metric(r, "macro_f1", spread), _metric(r, "train_s", spread),
+            *(_metric(r, m, spread) for m in scores), _metric(r, "train_s", spread),
             _metric(r, "predict_s", spread),
             Cell(lb._fmt(r["params"], "params") if r["params"] is not None else "–", r["params"]),
             Cell(lb._fmt(r["peak_mem_mb"], "peak_mem_mb") if r["peak_mem_mb"] is not None else "–",
@@ -59,8 +61,9 @@ def leaderboard_table(rows: list[dict[str, Any]]) -> Table:
             Cell(str(r["n_seeds"]), r["n_seeds"]), Cell(str(r["n_folds"]), r["n_folds"]),
             Cell(st, st, cls),
         ])
-    return Table(header, body, sortable=True, page_size=PAGE_SIZE, table_id="leaderboard",
-                 numeric=set(range(3, 11)))
+    return Table(header, body, sortable=True, page_size=PAGE_SIZE,
+                 table_id="leaderboard" if not regression else "leaderboard-regression",
+                 numeric=set(range(3, len(header) - 1)))
 
 
 @panel("leaderboard", order=10)
@@ -72,7 +75,11 @@ def leaderboard_panel(ctx: ReportContext) -> Section:
     else:
         blocks.append(Note("One trial per configuration."))
     blocks.append(Html("<p class='note'>Click a column header to sort; click again to reverse.</p>", ""))
-    blocks.append(leaderboard_table(ctx.rows))
+    for task, rows in lb.by_task(ctx.rows):
+        if task == "regression":
+            blocks.append(Note("Regression datasets: RMSE and MAE on the test set (lower is better) and R² "
+                               "(higher is better)."))
+        blocks.append(leaderboard_table(rows, task))
     if len(ctx.rows) > PAGE_SIZE:
         blocks.append(Note(f"{len(ctx.rows):,} configurations, {PAGE_SIZE} per page (sorting applies to all pages)."))
     return Section("leaderboard", "Leaderboard", blocks)
@@ -83,7 +90,7 @@ def pareto_panel(ctx: ReportContext) -> Section | None:
     blocks: list[Any] = [Note("Each point is one configuration (mean over its trials). The Pareto front joins the "
                               "models that no other model beats on both test accuracy and training time.")]
     for ds in ctx.datasets:
-        rows = [r for r in ctx.rows_for(ds) if r["accuracy"] is not None and r["train_s"] is not None]
+        rows = [r for r in ctx.rows_for(ds) if r.get("accuracy") is not None and r["train_s"] is not None]
         if not rows:
             continue
         fig = plots.pareto_figure(rows, f"{ds}: accuracy against training time")
