@@ -1,7 +1,6 @@
 import pytest
 
-from classbench.config import (ProtocolSpec, TrialSpec, list_suites, load_suite, parse_suite,
-                               read_suite_file)
+from classbench.config import ProtocolSpec, TrialSpec, list_suites, load_suite, parse_suite, read_suite_file
 from classbench.errors import UserError
 
 

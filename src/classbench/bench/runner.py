@@ -7,10 +7,10 @@ every hyperparameter, data availability, model/data modality, and that the outpu
 from __future__ import annotations
 
 import json
-import sqlite3
 import os
 import secrets
 import signal
+import sqlite3
 import sys
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -24,7 +24,7 @@ from . import leaderboard as lb
 from .executors import LocalExecutor
 from .protocols import n_folds
 from .store import Store
-from .trial import run_trial, versions
+from .trial import versions
 
 
 @dataclass
