@@ -63,6 +63,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .config import DatasetSpec, ModelSpec, SuiteSpec, load_suite, parse_protocol, parse_seeds
 
     if args.resume:
+        extra = [flag for flag, v in (("SUITE", args.suite), ("--dataset", args.dataset), ("--model", args.model),
+                                      ("--set", args.set), ("--seeds", args.seeds), ("--protocol", args.protocol))
+                 if v]
+        if extra:
+            raise UserError(f"--resume finishes run {args.resume} with its own suite; drop {', '.join(extra)} "
+                            f"(or start a new run without --resume).")
         suite = SuiteSpec(name="resume", datasets=(), models=())
     else:
         if args.suite is None and args.dataset and args.model:

@@ -63,3 +63,69 @@ def test_sigterm_marks_interrupted_and_resume_finishes(tmp_path):
     assert r.returncode == 0, r.stderr
     rows = dict(db.execute("SELECT model, status FROM trials").fetchall())
     assert rows == {"ridge": "ok", "test-sleep": "ok", "lda": "ok"}
+
+
+def _wait_for(db_path, query, want, timeout=90):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if db_path.exists():
+            try:
+                row = sqlite3.connect(db_path).execute(query).fetchone()
+            except sqlite3.OperationalError:
+                row = None
+            if row and row[0] == want:
+                return True
+        time.sleep(0.1)
+    return False
+
+
+def _start(out, *models, seconds=30):
+    import os
+
+    env = {**os.environ, **PLUGIN, "PYTHONPATH": f"{ROOT / 'tests' / 'core'}"}
+    args = [sys.executable, "-m", "classbench", "run", "--dataset", "digits", "--out", str(out), "--no-report"]
+    for m in models:
+        args += ["--model", m]
+    return subprocess.Popen(args + ["--set", f"test-sleep.seconds={seconds}"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_killing_a_worker_mid_trial_is_a_recorded_failure(tmp_path):
+    import os
+
+    out = tmp_path / "out"
+    proc = _start(out, "test-sleep", "ridge")
+    db_path = out / "classbench.db"
+    assert _wait_for(db_path, "SELECT status FROM trials WHERE model='test-sleep'", "running")
+    time.sleep(1.0)
+    # the worker is the driver's child process that runs the trial
+    children = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
+    assert children, "the driver has a worker process"
+    for pid in children:
+        os.kill(int(pid), signal.SIGKILL)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    db = sqlite3.connect(db_path)
+    rows = dict(db.execute("SELECT model, status FROM trials").fetchall())
+    assert rows == {"test-sleep": "failed", "ridge": "ok"}
+    error = db.execute("SELECT error FROM trials WHERE model='test-sleep'").fetchone()[0]
+    assert "worker process died" in error and "signal 9" in error
+
+
+def test_sigkill_of_the_driver_loses_only_running_trials(tmp_path):
+    out = tmp_path / "out"
+    proc = _start(out, "ridge", "lda", "test-sleep", "logreg", seconds=5)
+    db_path = out / "classbench.db"
+    assert _wait_for(db_path, "SELECT status FROM trials WHERE model='test-sleep'", "running")
+    proc.kill()  # SIGKILL: no chance to clean up
+    proc.communicate(timeout=60)
+    db = sqlite3.connect(db_path)
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    rows = dict(db.execute("SELECT model, status FROM trials").fetchall())
+    assert rows == {"ridge": "ok", "lda": "ok", "test-sleep": "running", "logreg": "pending"}
+    run_id = db.execute("SELECT run_id FROM runs").fetchone()[0]
+    r = cli("run", "--resume", run_id, "--out", str(out), "--no-report", env=PLUGIN)
+    assert r.returncode == 0, r.stderr
+    assert "4 trials (2 already done)" in r.stderr
+    rows = dict(db.execute("SELECT model, status FROM trials").fetchall())
+    assert set(rows.values()) == {"ok"}
