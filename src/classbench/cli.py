@@ -100,10 +100,13 @@ def cmd_run(args: argparse.Namespace) -> int:
                       workers_given=args.workers is not None, executor=args.executor, address=args.address,
                       device=args.device, memory_budget=args.memory_budget, resume=args.resume,
                       download=not args.no_download, progress=not args.quiet, command=" ".join(sys.argv),
-                      time_budget=args.time_budget)
+                      time_budget=args.time_budget, save_models=args.save_models)
     result = run_suite(suite, opts, on_finish=_after_run if not args.no_report else None)
     print(lb.format_table(result.rows))
     print(f"\nrun {result.run_id}: leaderboard in {Path(args.out) / 'runs' / result.run_id}")
+    if args.save_models:
+        print(f"models in {Path(args.out) / 'runs' / result.run_id / 'models'}; "
+              f"use one with: classbench predict {result.run_id}:LABEL FILES... --out {args.out}")
     return 130 if result.interrupted else 0
 
 
@@ -226,6 +229,14 @@ def cmd_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_predict(args: argparse.Namespace) -> int:
+    from .predict import format_results, predict_inputs
+
+    results = predict_inputs(args.model, args.inputs, top=args.top, lines=args.lines, out=args.out)
+    print(json.dumps(results, indent=1) if args.json else format_results(results))
+    return 0
+
+
 def cmd_gradcheck(args: argparse.Namespace) -> int:
     try:
         from .gradcheck import format_table, run_gradchecks
@@ -266,6 +277,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--no-download", action="store_true", help="never download; fail if data is not local")
     r.add_argument("--no-report", action="store_true", help="do not write the HTML report")
     r.add_argument("--quiet", action="store_true", help="no progress lines")
+    r.add_argument("--save-models", action="store_true",
+                   help="keep every trained model in OUT/runs/RUN/models/TRIAL (for `classbench predict`)")
     r.set_defaults(func=cmd_run)
 
     ls = sub.add_parser("list", help="list datasets, models or suites")
@@ -299,6 +312,17 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--data-dir")
     d.add_argument("--no-download", action="store_true")
     d.set_defaults(func=cmd_data)
+
+    pr = sub.add_parser("predict", help="classify image files, text files or CSV rows with a saved model",
+                        description="Saved models come from `classbench run --save-models` (or save_model()). "
+                        "Load only model folders from sources you trust.")
+    pr.add_argument("model", help="a saved model folder, or RUN:LABEL (RUN may be 'latest') from the results database")
+    pr.add_argument("inputs", nargs="+", metavar="INPUT", help="image files, text files or CSV files (or folders of them)")
+    pr.add_argument("--json", action="store_true", help="print a JSON list instead of one line per input")
+    pr.add_argument("--top", type=int, default=1, metavar="K", help="show the K most likely classes (default 1)")
+    pr.add_argument("--lines", action="store_true", help="text models: one text per line instead of one per file")
+    pr.add_argument("--out", default=DEFAULT_OUT, help=f"folder of the results database, for RUN:LABEL (default {DEFAULT_OUT})")
+    pr.set_defaults(func=cmd_predict)
 
     g = sub.add_parser("gradcheck", help="check the NumPy engine's gradients against finite differences and PyTorch")
     g.add_argument("--seed", type=int, default=0)

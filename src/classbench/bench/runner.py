@@ -43,6 +43,7 @@ class RunOptions:
     device: str | None = None  # auto | cpu | cuda | mps: sets `device` on every model that has one
     skip_incompatible: bool = False  # leave out model/dataset pairs of different modalities (--model all)
     workers_given: bool = False  # whether --workers was given (Ray otherwise fills the cluster)
+    save_models: bool = False  # keep every trained model in OUT/runs/RUN/models/<trial key> (classbench.persist)
 
 
 @dataclass
@@ -230,6 +231,8 @@ def _run(suite: SuiteSpec, opts: RunOptions, store: Store, on_finish: Callable[[
                           "time_budget": opts.time_budget, "device": opts.device, "notes": notes}, versions())
     else:
         store.set_run_status(run_id, "running")
+    if opts.save_models:  # saved models (issue 8): run_trial saves each fitted model there
+        executor.runtime["save_dir"] = str((out / "runs" / run_id / "models").resolve())
     store.add_pending(run_id, [t.row() for t in trials])
     done = {k for k, s in store.status_of(run_id).items() if s == "ok"}
     todo = [t for t in trials if t.spec.key not in done]

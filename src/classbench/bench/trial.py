@@ -99,7 +99,8 @@ def run_trial(spec_dict: dict[str, Any], ctx_dict: dict[str, Any], threads: int,
                 proba = None
         peak = metrics.peak_rss_mb()
         if ds.task == "regression":
-            return _regression_result(model, X_tr, y_tr, X_te, y_te, train_s, predict_s, peak, started)
+            return _saved(runtime, model, spec, ds,
+                          _regression_result(model, X_tr, y_tr, X_te, y_te, train_s, predict_s, peak, started))
         sc = metrics.scores(y_te, y_pred, ds.n_classes)
         wrong = np.flatnonzero(y_pred != y_te)[:_MAX_MISCLASSIFIED]
         misclassified = [
@@ -107,7 +108,7 @@ def run_trial(spec_dict: dict[str, Any], ctx_dict: dict[str, Any], threads: int,
              "confidence": None if proba is None else float(proba[i].max())}
             for i in wrong
         ]
-        return {
+        return _saved(runtime, model, spec, ds, {
             "status": "ok", "error": None,
             "accuracy": sc["accuracy"], "macro_f1": sc["macro_f1"],
             "train_s": train_s, "predict_s": predict_s,
@@ -118,7 +119,7 @@ def run_trial(spec_dict: dict[str, Any], ctx_dict: dict[str, Any], threads: int,
             "extra": {"confusion": sc["confusion"], "misclassified": misclassified, "classes": list(ds.classes),
                       "train_samples_per_s": len(X_tr) / train_s if train_s > 0 else None},
             "versions": versions(), "started": _iso(started), "task": "classification",
-        }
+        })
     except Exception as exc:  # noqa: BLE001 - a failing trial is a result, not a crash
         from ..errors import UserError
 
@@ -152,6 +153,19 @@ def _regression_result(model: Any, X_tr: np.ndarray, y_tr: np.ndarray, X_te: np.
         "history": _clean_history(getattr(model, "history_", [])), "extra": extra,
         "versions": versions(), "started": _iso(started),
     }
+
+
+# --- saved models (issue 8): `classbench run --save-models` sets runtime["save_dir"] ---------------------
+def _saved(runtime: dict[str, Any] | None, model: Any, spec: TrialSpec, ds: Dataset,
+           result: dict[str, Any]) -> dict[str, Any]:
+    """Save the fitted model to ``save_dir/<trial key>`` when asked; ``extra["model_path"]`` says where."""
+    save_dir = (runtime or {}).get("save_dir")
+    if save_dir:
+        from ..persist import save_trial_model
+
+        result["extra"] = {**(result.get("extra") or {}), **save_trial_model(model, save_dir, spec, ds, result)}
+    return result
+# --- end saved models -------------------------------------------------------------------------------------
 
 
 def _clean_history(history: Any) -> list[dict[str, Any]]:
