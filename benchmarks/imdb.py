@@ -1,0 +1,145 @@
+"""IMDB benchmark: the notebook's comparison (NBSVM, TF-IDF + logistic, embedding bag, LSTM, GRU, 1-D CNN).
+
+Needs the real data: ``CLASSBENCH_DATA`` (or ``--data-dir``) pointing at a folder with ``imdb/`` holding
+``aclImdb_v1.tar.gz``, an extracted ``aclImdb/`` or another archive with that layout. Prints a markdown
+table (test accuracy, train time, seconds per epoch, targets) and appends one JSON line per model to
+``--results`` so that models can be run in separate processes and tabulated together (``--table``).
+
+    python benchmarks/imdb.py                                   # every model of the default list
+    python benchmarks/imdb.py --models lstm gru --threads 2
+    python benchmarks/imdb.py --models embedding-bag --set embedding-bag.ngrams=2
+    python benchmarks/imdb.py --table                           # only print the table of --results
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+#: model label -> (registry name, parameters, minimum accuracy, maximum train seconds)
+RUNS: dict[str, tuple[str, dict, float | None, float | None]] = {
+    "nbsvm": ("nbsvm", {}, 0.910, 180),
+    "nbsvm(loss=svm)": ("nbsvm", {"loss": "svm"}, None, None),
+    "tfidf-logreg": ("tfidf-logreg", {}, None, None),
+    "embedding-bag": ("embedding-bag", {}, 0.880, 180),
+    "embedding-bag(ngrams=2)": ("embedding-bag", {"ngrams": 2, "hidden": 0, "embedding_dim": 50, "lr": 3e-3,
+                                                  "epochs": 4}, 0.900, None),
+    "lstm": ("lstm", {}, 0.870, 600),
+    "gru": ("gru", {}, 0.870, 600),
+    "text-cnn": ("text-cnn", {}, None, None),
+}
+NEURAL_BEST = 0.900
+
+
+def _value(text: str):
+    for conv in (int, float):
+        try:
+            return conv(text)
+        except ValueError:
+            pass
+    return {"true": True, "false": False, "none": None}.get(text.lower(), text)
+
+
+def run_one(label: str, name: str, params: dict, ds, seed: int) -> dict:
+    from classbench.models import MODELS, create_model
+
+    model = create_model(name, **params)
+    if "random_state" in model.get_params():
+        model.set_params(random_state=seed)
+    t0 = time.perf_counter()
+    model.fit(ds.X_train, ds.y_train)
+    train_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    acc = float((model.predict(ds.X_test) == ds.y_test).mean())
+    predict_s = time.perf_counter() - t0
+    hist = getattr(model, "history_", [])
+    epochs = [r["seconds"] for r in hist] if MODELS.entry(name).meta.get("family") == "torch" else []
+    return {"label": label, "model": name, "params": params, "accuracy": acc, "train_s": train_s,
+            "predict_s": predict_s, "epochs": len(epochs), "s_per_epoch": sum(epochs) / len(epochs) if epochs else None,
+            "val_accuracy": [r.get("val_accuracy") for r in hist], "n_params": getattr(model, "n_params_", None),
+            "family": MODELS.entry(name).meta.get("family"), "threads": os.environ.get("CLASSBENCH_THREADS"),
+            "cpus": os.cpu_count(), "load_avg_1min": os.getloadavg()[0], "python": platform.python_version()}
+
+
+def table(rows: list[dict]) -> str:
+    lines = ["| model | family | test accuracy | train time | s / epoch | epochs | target | met |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        base = r["label"]
+        _, _, min_acc, max_s = RUNS.get(base, (None, None, None, None))
+        target = " and ".join(t for t in (f">= {min_acc:.3f}" if min_acc else "", f"<= {max_s:.0f} s" if max_s else "") if t)
+        met = "" if not target else ("yes" if (min_acc is None or r["accuracy"] >= min_acc)
+                                     and (max_s is None or r["train_s"] <= max_s) else "NO")
+        spe = f"{r['s_per_epoch']:.1f} s" if r.get("s_per_epoch") else ""
+        lines.append(f"| {base} | {r['family']} | {r['accuracy']:.4f} | {r['train_s']:.0f} s | {spe} | "
+                     f"{r['epochs'] or ''} | {target or '-'} | {met or '-'} |")
+    neural = [r for r in rows if r["family"] == "torch"]
+    if neural:
+        best = max(neural, key=lambda r: r["accuracy"])
+        lines.append(f"\nBest neural model: {best['label']} at {best['accuracy']:.4f} "
+                     f"(target >= {NEURAL_BEST:.3f}: {'met' if best['accuracy'] >= NEURAL_BEST else 'NOT met'}).")
+    rnn = {r["label"]: r for r in rows if r["label"] in ("lstm", "gru")}
+    if len(rnn) == 2:
+        lines.append(f"LSTM vs GRU: {rnn['lstm']['s_per_epoch']:.1f} vs {rnn['gru']['s_per_epoch']:.1f} s per epoch, "
+                     f"accuracy {rnn['lstm']['accuracy']:.4f} vs {rnn['gru']['accuracy']:.4f}.")
+    loads = sorted({round(r["load_avg_1min"], 1) for r in rows})
+    lines.append(f"Threads: {sorted({str(r['threads']) for r in rows})}, CPUs: {rows[0]['cpus']}, "
+                 f"1-minute load average at the end of each model: {loads}.")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--models", nargs="+", default=list(RUNS), help=f"labels among {', '.join(RUNS)}")
+    ap.add_argument("--set", action="append", default=[], metavar="LABEL.PARAM=VALUE")
+    ap.add_argument("--data-dir")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--results", type=Path, default=Path("benchmarks/imdb-results.jsonl"))
+    ap.add_argument("--table", action="store_true", help="only print the table of --results")
+    args = ap.parse_args(argv)
+    if args.table:
+        rows = [json.loads(line) for line in args.results.read_text().splitlines() if line.strip()]
+        print(table(rows))
+        return 0
+    os.environ["CLASSBENCH_THREADS"] = str(args.threads)
+    from classbench.datasets import DataContext, load_dataset
+
+    ctx = DataContext.from_env(args.data_dir, download=False)
+    loads = []
+    for _ in range(2):
+        t0 = time.perf_counter()
+        ds = load_dataset("imdb", ctx=ctx)
+        loads.append((time.perf_counter() - t0, ds.meta["cache_hit"]))
+    print(f"imdb: {len(ds.y_train)} train / {len(ds.y_test)} test from {ds.provenance['path']}; loads "
+          + ", ".join(f"{s:.2f} s ({'cache' if hit else 'parsed'})" for s, hit in loads), file=sys.stderr)
+    rows = []
+    for label in args.models:
+        if label not in RUNS:
+            ap.error(f"unknown model label {label!r}; choose among {', '.join(RUNS)}")
+        name, params, _, _ = RUNS[label]
+        params = dict(params)
+        for item in args.set:
+            key, _, val = item.partition("=")
+            lab, _, param = key.rpartition(".")
+            if lab == label:
+                params[param] = _value(val)
+        row = run_one(label, name, params, ds, args.seed)
+        if params != RUNS[label][1]:
+            row["label"] = label + "*"
+        print(f"{row['label']}: accuracy {row['accuracy']:.4f}, train {row['train_s']:.1f} s, params {params}",
+              file=sys.stderr, flush=True)
+        rows.append(row)
+        with args.results.open("a") as f:
+            f.write(json.dumps(row) + "\n")
+    print(table(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,200 @@
+"""Scratch neural nets (NumPy engine) next to their torch twins on real MNIST; prints a markdown table.
+
+    CLASSBENCH_DATA=/path/to/datasets python benchmarks/scratch_nets.py [--threads 2] [--rounds 3]
+        [--only lenet5,mlp,mlp-squared,seed-cnn,lstm,gru] [--seed 0] [--results FILE] [--table] [--write]
+
+CLASSBENCH_DATA is the folder holding ``mnist/`` with the four IDX .gz files (parsed here with gzip and
+NumPy), and ``imdb/`` for the text cases (``lstm``, ``gru``: 6,250 seeded training reviews, 20% of them
+held out for validation as the models' default, and 5,000 seeded test reviews, the same for both twins). Every run is a fresh subprocess with ``CLASSBENCH_THREADS=--threads`` (BLAS threads for the
+scratch side, torch threads for the other), so its peak RSS is its own. Both twins get the same settings
+(the registry defaults unless ``--set``), the same data and the same seed.
+
+Speed on a shared CPU: the per-epoch time is measured by ``--rounds`` rounds of one-epoch runs that
+alternate scratch and torch (so a busy spell slows both), and the ratio of the medians is reported; the
+full runs' own per-epoch times are reported too. Targets: scratch-lenet5 test accuracy >= 0.988, its
+seconds per epoch <= 3x torch lenet5's, peak RSS <= 2 GiB; scratch-mlp within 0.3 points of torch mlp
+with the same settings, for both losses. Results are appended to ``--results`` (JSON lines) as they
+come, so ``--table`` can print the table of a run that was interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+         "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
+#: key -> (registry name of the torch twin, extra settings for both twins)
+CASES = {"lenet5": ("lenet5", {}), "mlp": ("mlp", {}), "mlp-squared": ("mlp", {"loss": "squared"}),
+         "seed-cnn": ("seed-cnn", {}), "lstm": ("lstm", {}), "gru": ("gru", {})}
+TARGETS = {"lenet5": "acc >= 0.988, s/epoch <= 3x, peak <= 2 GiB", "mlp": "within 0.3 points",
+           "mlp-squared": "within 0.3 points"}
+#: the text cases run on IMDB: both twins get the same seeded N training reviews (the scratch net uses all
+#: of them: max_train_samples=None) and are scored on the same seeded N test reviews
+IMDB = {"n_train": 6250, "n_test": 5000}
+
+
+def find_mnist() -> Path:
+    for base in os.environ.get("CLASSBENCH_DATA", "").split(os.pathsep):
+        for cand in (Path(base) / "mnist", Path(base)):
+            if base and all((cand / f).exists() for f in FILES):
+                return cand
+    sys.exit("Set CLASSBENCH_DATA to a folder holding mnist/ with the four IDX .gz files.")
+
+
+def read_idx(path: Path) -> np.ndarray:
+    with gzip.open(path) as f:
+        data = f.read()
+    ndim = data[3]
+    shape = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
+
+
+def load_mnist() -> tuple[np.ndarray, ...]:
+    d = find_mnist()
+    Xtr, ytr, Xte, yte = (read_idx(d / f) for f in FILES)
+    return (Xtr[:, None] / np.float32(255), ytr.astype(np.int64), Xte[:, None] / np.float32(255), yte.astype(np.int64))
+
+
+def job(spec: dict) -> dict:
+    """Inside the subprocess: fit one model, measure, return a result row."""
+    from classbench.models import create_model
+
+    if spec["case"] in ("lstm", "gru"):
+        from classbench import load_dataset
+
+        ds = load_dataset("imdb", **IMDB)
+        X, y, Xt, yt = ds.X_train, ds.y_train, ds.X_test, ds.y_test
+    else:
+        X, y, Xt, yt = load_mnist()
+    params = dict(spec["params"])
+    if spec["model"] in ("scratch-lstm", "scratch-gru"):
+        params["max_train_samples"] = None
+    model = create_model(spec["model"], random_state=spec["seed"], **params)
+    t0, c0 = time.perf_counter(), time.process_time()
+    model.fit(X, y)
+    fit_s, cpu_s = time.perf_counter() - t0, time.process_time() - c0
+    acc = None if spec.get("no_eval") else float(np.mean(model.predict(Xt) == yt))
+    epochs = [r["seconds"] for r in model.history_]
+    return {**spec, "test_acc": acc, "fit_s": fit_s, "cpu_s": cpu_s, "epoch_s": epochs,
+            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "n_params": model.n_params_,
+            "train_acc": model.history_[-1]["accuracy"]}
+
+
+def parse_value(text: str):
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def spawn(spec: dict, threads: int) -> dict:
+    env = {**os.environ, "CLASSBENCH_THREADS": str(threads)}
+    out = subprocess.run([sys.executable, __file__, "--job", json.dumps(spec)], env=env, capture_output=True,
+                         text=True)
+    if out.returncode != 0:
+        raise SystemExit(f"job {spec} failed:\n{out.stderr[-3000:]}")
+    row = json.loads(out.stdout.strip().splitlines()[-1])
+    print(json.dumps({k: v for k, v in row.items() if k != "params"}), flush=True)
+    return row
+
+
+def table(rows: list[dict]) -> str:
+    lines = ["| case | threads | model | test acc | s/epoch (full run, median) | s/epoch (alternating 1-epoch "
+             "runs, median) | scratch / torch | peak RSS MB | params | target | met |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for key, threads in dict.fromkeys((r["case"], r["threads"]) for r in rows):
+        mine = [r for r in rows if r["case"] == key and r["threads"] == threads]
+        full = {r["model"]: r for r in mine if r["kind"] == "full"}
+        timing: dict[str, list[float]] = {}
+        for r in mine:
+            if r["kind"] == "timing":
+                timing.setdefault(r["model"], []).append(r["epoch_s"][0])
+        names = sorted(set(full) | set(timing), key=lambda m: not m.startswith("scratch"))
+        med = {m: statistics.median(timing[m]) for m in timing}
+        fmed = {m: statistics.median(full[m]["epoch_s"]) for m in full}
+        scratch = next((m for m in names if m.startswith("scratch")), None)
+        torch_name = next((m for m in names if not m.startswith("scratch")), None)
+        ratio = (med[scratch] / med[torch_name] if scratch in med and torch_name in med
+                 else fmed[scratch] / fmed[torch_name] if scratch in fmed and torch_name in fmed else None)
+        met = ""
+        if scratch in full and torch_name in full:
+            a, b = full[scratch]["test_acc"], full[torch_name]["test_acc"]
+            if key == "lenet5":
+                met = str(a >= 0.988 and ratio is not None and ratio <= 3 and full[scratch]["peak_mb"] <= 2048)
+            elif key.startswith("mlp"):
+                met = str(abs(a - b) <= 0.003)
+        for m in names:
+            f = full.get(m, {})
+            lines.append(f"| {key} | {threads} | {m} | " + (f"{f['test_acc']:.4f} |" if f else "- |"))
+            lines[-1] += (f" {fmed[m]:.1f} |" if m in fmed else " - |") + (
+                f" {med[m]:.1f} (n={len(timing[m])}) |" if m in med else " - |")
+            lines[-1] += (f" {ratio:.2f} |" if ratio is not None and m == scratch else " |")
+            lines[-1] += (f" {f['peak_mb']:.0f} | {f['n_params']:,} |" if f else " - | - |")
+            lines[-1] += (f" {TARGETS.get(key, '')} | {met} |" if m == scratch else " | |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--job", help=argparse.SUPPRESS)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--rounds", type=int, default=3, help="alternating one-epoch timing rounds per case")
+    ap.add_argument("--only", default="lenet5,mlp,mlp-squared", help=f"cases among {', '.join(CASES)}")
+    ap.add_argument("--set", action="append", default=[], metavar="CASE.PARAM=VALUE", help="override for both twins")
+    ap.add_argument("--no-full", dest="full", action="store_false", help="timing rounds only (no full runs)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--results", type=Path, default=Path("benchmarks/scratch-nets-results.jsonl"))
+    ap.add_argument("--table", action="store_true", help="only print the table of --results")
+    ap.add_argument("--merge", type=Path, nargs="*", default=[], help="more result files to put in the table")
+    ap.add_argument("--write", action="store_true", help="also write the table into BENCHMARKS.md")
+    args = ap.parse_args()
+    if args.job:
+        print(json.dumps(job(json.loads(args.job))))
+        return
+    if not args.table:
+        find_mnist()
+        args.results.unlink(missing_ok=True)
+        for key in args.only.split(","):
+            twin, params = CASES[key]
+            params = dict(params)
+            for item in args.set:
+                target, _, value = item.partition("=")
+                case, _, name = target.rpartition(".")
+                if case in (key, ""):
+                    params[name] = parse_value(value)
+            base = {"case": key, "seed": args.seed, "params": params, "threads": args.threads}
+            runs = []
+            for _ in range(args.rounds if key not in ("lstm", "gru") else 0):  # alternate: a busy spell of the shared CPU slows both sides alike
+                for name in (f"scratch-{twin}", twin):
+                    runs.append({**base, "model": name, "kind": "timing", "no_eval": True,
+                                 "params": {**params, "epochs": 1}})
+            if args.full:
+                runs += [{**base, "model": name, "kind": "full"} for name in (f"scratch-{twin}", twin)]
+            for spec in runs:
+                row = spawn(spec, args.threads)
+                with args.results.open("a") as fh:
+                    fh.write(json.dumps(row) + "\n")
+    rows = [json.loads(line) for path in [args.results, *args.merge] for line in path.read_text().splitlines()
+            if line.strip()]
+    body = table(rows)
+    print(body)
+    if args.write:
+        sys.path.insert(0, str(Path(__file__).parent))
+        from _md import update_section
+
+        update_section("scratch-nets", "Scratch neural nets vs their torch twins (MNIST)", body)
+
+
+if __name__ == "__main__":
+    main()
