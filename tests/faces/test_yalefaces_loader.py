@@ -186,10 +186,28 @@ def test_not_found_names_every_place_and_the_url(tmp_path):
     assert "vision.ucsd.edu" in msg and "yalefaces.zip" in msg
 
 
-def test_download_without_a_known_zip_checksum_explains_the_manual_route(tmp_path):
+def test_download_without_a_zip_checksum_verifies_every_member(tmp_path, monkeypatch, http_files):
+    """No sha256 of the zip itself is known: a download is kept only if all its images match the table."""
+    from classbench.datasets import _yalefaces_sums
+
+    base, served = http_files
+    files = write_faces(tmp_path / "src")
+    table = {n: (hashlib.sha256(b).hexdigest(), "0" * 64) for n, b in files.items()}
+    monkeypatch.setattr(_yalefaces_sums, "CANONICAL", table)
+    tampered = dict(files)
+    tampered["subject02.sad"] = files["subject02.happy"]
+    served["tampered.zip"] = _zip_of({f"yalefaces/{n}": b for n, b in tampered.items()})
+    served["good.zip"] = _zip_of({f"yalefaces/{n}": b for n, b in files.items()})
+    monkeypatch.setattr(YaleFaces, "zip_sha256", None)
+    monkeypatch.setattr(YaleFaces, "mirrors", (f"{base}/tampered.zip", f"{base}/good.zip"))
     ctx = DataContext(data_dirs=[], cache_dir=tmp_path / "cache", download=True)
-    with pytest.raises(DataError, match="no checksum of yalefaces.zip"):
+    ds = load(ctx, width=8, height=8, crop=[])
+    assert ds.provenance["canonical_files"] == 165
+    (tmp_path / "cache" / "yalefaces" / "yalefaces.zip").unlink()
+    monkeypatch.setattr(YaleFaces, "mirrors", (f"{base}/tampered.zip",))
+    with pytest.raises(DataError, match=r"tampered\.zip: images do not match the canonical checksums"):
         load(ctx)
+    assert not any((tmp_path / "cache" / "yalefaces").iterdir())
 
 
 def test_download_checks_the_zip_and_every_image(tmp_path, monkeypatch, http_files):

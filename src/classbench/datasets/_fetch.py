@@ -27,7 +27,7 @@ import urllib.request
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Iterator, Sequence
+from typing import Callable, IO, Iterator, Sequence
 
 import numpy as np
 
@@ -225,7 +225,8 @@ class DownloadError(DataError):
         self.failures = failures
 
 
-def _fetch_one(url: str, tmp: IO[bytes], sha256: str, progress: bool, timeout: float, label: str) -> str | None:
+def _fetch_one(url: str, tmp: IO[bytes], sha256: str | None, progress: bool, timeout: float, label: str
+               ) -> str | None:
     """Stream ``url`` into ``tmp``; return None on success or the reason it failed."""
     from tqdm import tqdm
 
@@ -261,21 +262,27 @@ def _fetch_one(url: str, tmp: IO[bytes], sha256: str, progress: bool, timeout: f
     if total is not None and got != total:
         return f"short read: {got} of {total} bytes"
     digest = h.hexdigest()
-    if digest != sha256:
+    if sha256 is not None and digest != sha256:
         return f"checksum mismatch (got sha256 {digest}, expected {sha256}, {got} bytes; discarded)"
     return None
 
 
 def download(
-    urls: Sequence[str], dest: str | os.PathLike, sha256: str, progress: bool = True, timeout: float = TIMEOUT_S
+    urls: Sequence[str], dest: str | os.PathLike, sha256: str | None, progress: bool = True,
+    timeout: float = TIMEOUT_S, check: Callable[[Path], str | None] | None = None,
 ) -> Path:
     """Download the first mirror whose bytes match ``sha256`` to ``dest``; atomically, or not at all.
 
     A 404, a refused or dropped connection, a short read or a checksum mismatch moves on to the next
     URL; the temp file of a failed attempt is deleted. Raises ``DownloadError`` when every URL fails.
+    ``sha256=None`` is allowed only with ``check``: a function that verifies the downloaded temp file by
+    its content (e.g. every member of an archive against a per-file checksum table) and returns None to
+    accept it or the reason to reject it.
     """
     dest = Path(dest)
-    sha256 = sha256.lower()
+    if sha256 is None and check is None:
+        raise ValueError("download() needs a sha256 or a check function: nothing unverified is kept")
+    sha256 = sha256.lower() if sha256 else None
     if offline():
         raise DataError(
             f"Not downloading {dest.name}: downloads are turned off by CLASSBENCH_OFFLINE. "
@@ -297,6 +304,8 @@ def download(
                 if why is None:
                     f.flush()
                     os.fsync(f.fileno())
+            if why is None and check is not None:
+                why = check(Path(tmp))
             if why is None:
                 os.replace(tmp, dest)
                 return dest
