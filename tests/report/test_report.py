@@ -175,7 +175,7 @@ def test_unknown_run_and_missing_database(synthetic, tmp_path):
         cli_report(tmp_path / "empty", None)
 
 
-@pytest.mark.parametrize("version, match", [(0, "older classbench"), (7, "newer classbench")])
+@pytest.mark.parametrize("version, match", [(0, "no schema version"), (7, "newer classbench")])
 def test_database_of_another_schema(tmp_path, synthetic, version, match):
     store, run_id = synthetic(n_models=1, n_seeds=1)
     store.close()
