@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--data-dir")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--results", type=Path, default=Path("benchmarks/imdb-results.jsonl"))
+    ap.add_argument("--results", type=Path, default=Path("classbench-out/imdb-bench.jsonl"))
     ap.add_argument("--table", action="store_true", help="only print the table of --results")
     args = ap.parse_args(argv)
     if args.table:
@@ -130,6 +130,7 @@ def main(argv: list[str] | None = None) -> int:
             if lab == label:
                 params[param] = _value(val)
         row = run_one(label, name, params, ds, args.seed)
+        args.results.parent.mkdir(parents=True, exist_ok=True)
         if params != RUNS[label][1]:
             row["label"] = label + "*"
         print(f"{row['label']}: accuracy {row['accuracy']:.4f}, train {row['train_s']:.1f} s, params {params}",

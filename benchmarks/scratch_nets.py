@@ -110,11 +110,11 @@ def spawn(spec: dict, threads: int) -> dict:
 
 
 def table(rows: list[dict]) -> str:
-    lines = ["| case | threads | model | test acc | s/epoch (full run, median) | s/epoch (alternating 1-epoch "
+    lines = ["| case | threads | seed | model | test acc | s/epoch (full run, median) | s/epoch (alternating 1-epoch "
              "runs, median) | scratch / torch | peak RSS MB | params | target | met |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
-    for key, threads in dict.fromkeys((r["case"], r["threads"]) for r in rows):
-        mine = [r for r in rows if r["case"] == key and r["threads"] == threads]
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for key, threads, seed in dict.fromkeys((r["case"], r["threads"], r["seed"]) for r in rows):
+        mine = [r for r in rows if (r["case"], r["threads"], r["seed"]) == (key, threads, seed)]
         full = {r["model"]: r for r in mine if r["kind"] == "full"}
         timing: dict[str, list[float]] = {}
         for r in mine:
@@ -136,7 +136,7 @@ def table(rows: list[dict]) -> str:
                 met = str(abs(a - b) <= 0.003)
         for m in names:
             f = full.get(m, {})
-            lines.append(f"| {key} | {threads} | {m} | " + (f"{f['test_acc']:.4f} |" if f else "- |"))
+            lines.append(f"| {key} | {threads} | {seed} | {m} | " + (f"{f['test_acc']:.4f} |" if f else "- |"))
             lines[-1] += (f" {fmed[m]:.1f} |" if m in fmed else " - |") + (
                 f" {med[m]:.1f} (n={len(timing[m])}) |" if m in med else " - |")
             lines[-1] += (f" {ratio:.2f} |" if ratio is not None and m == scratch else " |")

@@ -4,12 +4,15 @@
   apostrophes: ``don't``) and every punctuation mark as its own token.
 - ``TextVectorizer``: a vocabulary of the ``max_words - 3`` most frequent training words (ties broken
   alphabetically), with Keras' IMDB reserved ids PAD=0, START=1, UNK=2; ``transform`` gives an int32
-  matrix of shape (n, maxlen), post-padded and post-truncated (or ``truncating="pre"``: a long text keeps
-  its end), START first. With ``ngrams=2`` a second
-  block of ``maxlen`` columns holds ids of the ``max_ngrams`` most frequent training bigrams
-  (offset by ``max_words``), fastText style. ``decode`` maps a row back to words.
+  matrix of shape (n, maxlen), START first, post-padded and post-truncated (``truncating="pre"``: a long
+  text keeps its end). With ``ngrams=2`` a second block of ``maxlen`` columns holds the ids of the
+  ``max_ngrams`` most frequent training bigrams (offset by ``max_words``), fastText style. ``decode``
+  maps a row back to words.
+- ``NgramCounter``: sparse document-term counts of word 1..3-grams for the linear models, built with
+  integer keys and sorts instead of per-token Python work (as exact as scikit-learn's CountVectorizer
+  with the same tokenizer, about 5x faster on IMDB).
 
-Only the standard library and NumPy: safe to import anywhere.
+The standard library and NumPy only (SciPy is imported when a sparse matrix is built).
 """
 
 from __future__ import annotations

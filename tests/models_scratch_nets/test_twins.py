@@ -66,11 +66,16 @@ def copy_weights(module, net) -> None:
         np.copyto(a, b)
 
 
+def _fp32(twin_cls):
+    """The scratch engine trains in float32: compare with the torch twin in float32 too (not bfloat16)."""
+    return {"precision": "float32"} if "precision" in twin_cls().get_params() else {}
+
+
 def step_both(torch, name, settings, X, y, steps=6, bs=16, vectorizer=None):
     """Train both twins ``steps`` minibatches in float64 from torch's initial weights; (scratch, torch) losses."""
     from classbench.models.scratch.training import lr_factor
 
-    scratch, twin = MODELS.get(name)(**settings), twin_class(name)(**settings, device="cpu")
+    scratch, twin = MODELS.get(name)(**settings), twin_class(name)(**settings, device="cpu", **_fp32(twin_class(name)))
     if vectorizer is not None:
         scratch.vectorizer_ = twin.vectorizer_ = vectorizer
     shape, k = X.shape[1:], int(y.max()) + 1
@@ -178,7 +183,7 @@ def fit_both(torch, monkeypatch, name, settings, X, y, **fit_kw):
 
     monkeypatch.setattr(twin_cls, "_build_module", keep_initial)
     monkeypatch.setattr(scratch_cls, "_build_net", from_torch)
-    twin = twin_cls(**settings, device="cpu", random_state=7).fit(X, y, **fit_kw)
+    twin = twin_cls(**settings, device="cpu", random_state=7, **_fp32(twin_cls)).fit(X, y, **fit_kw)
     extra = {"max_train_samples": None} if "max_words" in settings else {}
     scratch = scratch_cls(**settings, **extra, random_state=7).fit(X, y, **fit_kw)
     assert len(scratch.history_) == len(twin.history_) == settings["epochs"]

@@ -30,7 +30,8 @@ from .training import ScratchNetClassifier, store_params
 #: the torch text models' pipeline parameters (same names, bounds and meaning) plus the training subset
 TEXT_PARAMS: dict[str, Param] = {
     "max_words": Param(int, low=4, doc="vocabulary size in ids: 3 reserved (PAD, START, UNK) + the most frequent words"),
-    "maxlen": Param(int, low=2, high=100_000, doc="tokens kept per text (START included), post-padding/truncation"),
+    "maxlen": Param(int, low=2, high=100_000, doc="tokens kept per text (START included), padded at the end; see truncating"),
+    "truncating": Param(str, choices=("pre", "post"), doc="a text longer than maxlen keeps its end (pre) or start"),
     "embedding_dim": Param(int, low=1, doc="size of the word vectors"),
     "dropout": Param(float, low=0.0, high=0.9, doc="dropout probability"),
     "units": Param(int, low=1, doc="hidden units of each recurrent layer (and direction)"),
@@ -97,7 +98,8 @@ class _ScratchRNN(ScratchNetClassifier):
     cell = "lstm"
 
     def __init__(self, *, units: int = 32, num_layers: int = 1, bidirectional: bool = False, max_words: int = 10000,
-                 maxlen: int = 256, embedding_dim: int = 50, dropout: float = 0.2, max_train_samples: int | None = 5000,
+                 maxlen: int = 256, truncating: str = "pre", embedding_dim: int = 50, dropout: float = 0.2,
+                 max_train_samples: int | None = 5000,
                  epochs: int = 5, batch_size: int = 32, lr: float = 1e-3, optimizer: str = "rmsprop",
                  momentum: float = 0.0, weight_decay: float = 0.0, lr_schedule: str = "constant",
                  validation_fraction: float = 0.2, early_stopping: int | None = None, random_state: int | None = None,
@@ -137,7 +139,7 @@ class _ScratchRNN(ScratchNetClassifier):
             keep = np.sort(np.random.default_rng([seed, 3]).choice(available, cap, replace=False))
             tokens, y = [tokens[i] for i in keep], y[keep]
         self.__dict__.pop("vectorizer_", None)
-        vec = TextVectorizer(max_words=p["max_words"], maxlen=p["maxlen"]).fit_tokens(tokens)
+        vec = TextVectorizer(max_words=p["max_words"], maxlen=p["maxlen"], truncating=p["truncating"]).fit_tokens(tokens)
         self.vectorizer_ = vec
         Xi = vec.transform_tokens(tokens)
         Xv = None if val_tokens is None else vec.transform_tokens(val_tokens)
