@@ -10,7 +10,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.metaestimators import available_if
 
-from ...contract import Classifier, flatten
+from ...contract import Classifier
 from ...params import Param
 
 _COMMON = {
