@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import classbench.datasets._imdb_files as files_mod
 import classbench.datasets.imdb as imdb_mod
 from classbench.datasets import DATASETS, load_dataset
 from classbench.datasets.base import DataContext
@@ -110,7 +111,7 @@ def test_links_and_special_members(tmp_path, imdb_files, kind):
 
 
 def test_oversized_member(tmp_path, imdb_files, monkeypatch):
-    monkeypatch.setattr(imdb_mod, "MAX_REVIEW_BYTES", 50)
+    monkeypatch.setattr(files_mod, "MAX_REVIEW_BYTES", 50)
     imdb_files["aclImdb/train/neg/0_1.txt"] = b"long " * 20
     write_tar(tmp_path / "data" / "imdb" / "x.tar.gz", imdb_files)
     with pytest.raises(DataError, match="limit for one review"):

@@ -50,6 +50,7 @@ class ScratchSeedCNN(ScratchNetClassifier):
     image_only = True
     modalities = frozenset({"image"})
     twin = "seed-cnn"
+    max_blas_threads = 1
     param_space = _space(dropout=_DROPOUT, augment=_AUGMENT)
 
     def __init__(self, *, dropout: float = 0.4, augment: bool = True, epochs: int = 4, batch_size: int = 128,
@@ -81,6 +82,7 @@ class ScratchLeNet5(ScratchNetClassifier):
     image_only = True
     modalities = frozenset({"image"})
     twin = "lenet5"
+    max_blas_threads = 1
     param_space = _space(
         activation=Param(str, choices=("relu", "tanh"), doc="hidden-unit nonlinearity"),
         pooling=Param(str, choices=("max", "avg"), doc="subsampling in S2 and S4"),

@@ -96,6 +96,7 @@ class _ScratchRNN(ScratchNetClassifier):
     modalities = frozenset({"text"})
     param_space = {**TRAINING_PARAMS, **TEXT_PARAMS}
     cell = "lstm"
+    max_blas_threads = 1  # one small matrix product per token
 
     def __init__(self, *, units: int = 32, num_layers: int = 1, bidirectional: bool = False, max_words: int = 10000,
                  maxlen: int = 256, truncating: str = "pre", embedding_dim: int = 50, dropout: float = 0.2,

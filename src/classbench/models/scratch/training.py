@@ -6,7 +6,8 @@ encoding and stratified validation split, the same shuffling and augmentation st
 ``np.random.default_rng(seed)`` draws each epoch's permutation, then each batch's shifts), the same
 optimizers (``engine.optim`` reproduces torch.optim's updates), per-step learning-rate schedules,
 early stopping and per-epoch ``history_``. Weights and dropout masks come from their own seeded
-generators. Training runs in float32; BLAS threads follow ``CLASSBENCH_THREADS``.
+generators. Training runs in float32; BLAS threads follow ``CLASSBENCH_THREADS`` (capped per model by
+``max_blas_threads``).
 
 A model subclasses :class:`ScratchNetClassifier` and builds its engine network in
 ``_build_net(input_shape, n_classes, seed, dtype)``.
@@ -94,8 +95,9 @@ def threads() -> int:
 
 
 @contextlib.contextmanager
-def thread_limit() -> Iterator[None]:
-    n = threads()
+def thread_limit(cap: int | None = None) -> Iterator[None]:
+    """BLAS threads = ``CLASSBENCH_THREADS``, at most ``cap``, inside the block."""
+    n = threads() if cap is None else min(threads(), cap)
     try:
         from threadpoolctl import threadpool_limits
     except ImportError:  # pragma: no cover - ships with scikit-learn
@@ -149,6 +151,10 @@ class ScratchNetClassifier(Classifier):
     image_only: ClassVar[bool] = False
     #: the registry name of the torch model this one mirrors (used in messages only)
     twin: ClassVar[str] = ""
+    #: at most this many BLAS threads (None: ``CLASSBENCH_THREADS``). Convolutions and recurrences run
+    #: many small per-sample matrix products: a second BLAS thread gains nothing there and, on a busy
+    #: CPU, its synchronisation made a LeNet-5 epoch up to 4x slower; dense layers do gain from threads.
+    max_blas_threads: ClassVar[int | None] = None
 
     # ---- what a subclass provides -------------------------------------------------------------
     def _build_net(self, input_shape: tuple[int, ...], n_classes: int, seed: int,
@@ -256,7 +262,7 @@ class ScratchNetClassifier(Classifier):
         self.input_shape_ = tuple(X.shape[1:])
         self.n_features_in_ = int(np.prod(self.input_shape_))
         self.fit_info_ = {"train_samples": len(X), **info}
-        with thread_limit():
+        with thread_limit(self.max_blas_threads):
             net = self._build_net(self.input_shape_, len(self.classes_), seed)
             self.n_params_ = int(net.n_params)
             try:
@@ -385,7 +391,7 @@ class ScratchNetClassifier(Classifier):
         check_is_fitted(self, "net_")
         X = self._as_input(X, "X")
         out = np.empty((len(X), len(self.classes_)), dtype=np.float64)
-        with thread_limit():
+        with thread_limit(self.max_blas_threads):
             for i, logits in self._logits(self.net_, X):
                 out[i : i + len(logits)] = F.softmax(logits.astype(np.float64), axis=1)
         return out / out.sum(axis=1, keepdims=True)
