@@ -102,10 +102,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--results", type=Path, default=Path("classbench-out/imdb-bench.jsonl"))
     ap.add_argument("--table", action="store_true", help="only print the table of --results")
+    ap.add_argument("--write", action="store_true", help="also write the table as the `imdb` section of BENCHMARKS.md")
     args = ap.parse_args(argv)
     if args.table:
         rows = [json.loads(line) for line in args.results.read_text().splitlines() if line.strip()]
         print(table(rows))
+        if args.write:
+            _write(rows)
         return 0
     os.environ["CLASSBENCH_THREADS"] = str(args.threads)
     from classbench.datasets import DataContext, load_dataset
@@ -139,7 +142,18 @@ def main(argv: list[str] | None = None) -> int:
         with args.results.open("a") as f:
             f.write(json.dumps(row) + "\n")
     print(table(rows))
+    if args.write:
+        _write(rows)
     return 0
+
+
+def _write(rows: list[dict]) -> None:
+    sys.path.insert(0, str(Path(__file__).parent))
+    from _md import update_section
+
+    intro = ("Real IMDB (aclImdb v1): 25,000 training reviews, 25,000 test reviews; one seed; every model in "
+             "one process, one after the other, with the machine otherwise idle.")
+    update_section("imdb", "IMDB movie reviews (issue 5)", intro + "\n\n" + table(rows))
 
 
 if __name__ == "__main__":

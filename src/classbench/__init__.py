@@ -15,7 +15,7 @@ from typing import Any
 __version__ = "0.1.0"
 
 __all__ = ["load_dataset", "create_model", "list_datasets", "list_models", "list_suites", "load_suite",
-           "run_suite", "UserError", "__version__"]
+           "run_suite", "save_model", "load_model", "UserError", "__version__"]
 
 
 def list_datasets() -> list[str]:
@@ -61,6 +61,10 @@ def __getattr__(name: str) -> Any:
         from .config import load_suite
 
         return load_suite
+    if name in ("save_model", "load_model"):
+        from . import persist
+
+        return getattr(persist, name)
     if name == "UserError":
         from .errors import UserError
 

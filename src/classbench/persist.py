@@ -4,7 +4,8 @@ Layout of a saved model folder::
 
     model.json     format version, classbench version, registry name, hyperparameters, classes and class
                    names, modality, what ``classbench predict`` must do to raw inputs, the trial spec and
-                   its metrics, and the sha256 of every payload file below
+                   its metrics, the sha256 of every payload file below, and ``meta_sha256``: the
+                   sha256 of model.json's own content (canonical JSON without that key)
     state.json     the model's learned attributes (``classes_``, ``input_shape_``, ``history_``, a text
                    vocabulary ...), with arrays stored in ``arrays.npz``
     arrays.npz     NumPy arrays, read with ``allow_pickle=False``
@@ -16,8 +17,8 @@ Nothing is pickled. scikit-learn objects go through skops, which refuses to buil
 told to trust; classbench trusts scikit-learn, NumPy, SciPy and classbench's own types only, and refuses
 a file naming anything else. Even so, a model folder is code-adjacent data: load only folders from
 sources you trust. Folders are written atomically (a temporary folder renamed into place), and loading
-checks the format version (a newer one is an error that says to upgrade) and every payload file's sha256
-(a changed file is a ``DataError`` naming it).
+checks the format version (a newer one is an error that says to upgrade), model.json's own checksum and
+every payload file's sha256 (a changed file is a ``DataError`` naming it).
 
 A model class may define ``_export_state() -> dict`` and ``_import_state(state)`` to choose what is saved;
 otherwise every attribute that is not a hyperparameter is saved (the learned ``*_`` ones and private caches),
@@ -140,6 +141,7 @@ def save_model(model: Any, folder: str | os.PathLike, *, name: str | None = None
             "trial": _jsonable(trial), "metrics": _jsonable(metrics), "versions": _versions(),
             "payload": {f: sha256_file(tmp / f) for f in payload},
         }
+        meta["meta_sha256"] = meta_digest(meta)
         write_file(tmp / META, json.dumps(meta, indent=1).encode())
         fsync_dir(tmp)
         old = None
@@ -204,6 +206,14 @@ def input_spec(model: Any, dataset: Any, modality: str) -> dict[str, Any]:
     return default_input_spec(model, dataset, modality)
 
 
+def meta_digest(meta: dict[str, Any]) -> str:
+    """sha256 of model.json's content (canonical JSON, every key but ``meta_sha256`` itself)."""
+    import hashlib
+
+    body = {k: v for k, v in meta.items() if k != "meta_sha256"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
 # ------------------------------------------------------------------------------------------- load
 def read_meta(folder: str | os.PathLike) -> dict[str, Any]:
     """model.json of a saved model folder, after checking its format and version (payload not checked)."""
@@ -226,6 +236,12 @@ def read_meta(folder: str | os.PathLike) -> dict[str, Any]:
         raise UserError(f"{folder} was saved by classbench {meta.get('classbench_version', '?')} in model format "
                         f"{meta['format_version']}; this classbench ({__version__}) reads formats up to "
                         f"{FORMAT_VERSION}. Upgrade classbench (pip install -U classbench) to load it.")
+    if meta.get("meta_sha256") != meta_digest(meta):
+        what = "has no checksum of its own (meta_sha256)" if "meta_sha256" not in meta else \
+            "does not match the sha256 recorded in it (meta_sha256)"
+        raise DataError(f"{path} {what}: the model description was changed or damaged after the model was "
+                        f"saved (its classes, preprocessing or hyperparameters may be wrong). Do not use it; "
+                        f"save the model again.")
     return meta
 
 

@@ -52,3 +52,26 @@ class Sleep(Majority):
 
         time.sleep(self.seconds)
         return super().fit(X, y)
+
+
+@MODELS.register("test-epochs", family="test", modalities=("image", "tabular"),
+                 summary="one history row per `epoch_seconds`; `crash_after` epochs: the process dies")
+class Epochs(Majority):
+    param_space = {"random_state": Param(int, nullable=True), "epochs": Param(int, low=1),
+                   "epoch_seconds": Param(float, low=0.0), "crash_after": Param(int, low=1, nullable=True)}
+
+    def __init__(self, epochs=1000, epoch_seconds=0.5, crash_after=None, random_state=None):
+        self.epochs, self.epoch_seconds, self.crash_after = epochs, epoch_seconds, crash_after
+        self.random_state = random_state
+
+    def fit(self, X, y, *, X_val=None, y_val=None):
+        import time
+
+        self.history_ = []
+        for epoch in range(1, self.epochs + 1):
+            time.sleep(self.epoch_seconds)
+            self.history_.append({"epoch": epoch, "loss": 1.0 / epoch, "seconds": self.epoch_seconds})
+            if self.crash_after and epoch == self.crash_after:
+                time.sleep(2.5)  # the watcher sends rows once a second
+                os._exit(3)
+        return super().fit(X, y)

@@ -1,5 +1,6 @@
 """Time budgets, interrupts and resume on the local executor."""
 
+import json
 import signal
 import sqlite3
 import subprocess
@@ -22,6 +23,26 @@ def test_time_budget_stops_a_hanging_trial(tmp_path):
     rows = dict(db.execute("SELECT model, status FROM trials").fetchall())
     assert rows == {"test-sleep": "timeout", "ridge": "ok"}
     assert "time budget of 15 s" in db.execute("SELECT error FROM trials WHERE model='test-sleep'").fetchone()[0]
+
+
+def test_a_stopped_trial_keeps_the_epochs_it_finished(tmp_path):
+    """Timeout and a crashed worker: the per-epoch history streamed before the stop is in the database."""
+    out = tmp_path / "out"
+    suite = tmp_path / "stops.toml"
+    suite.write_text('name = "stops"\ndatasets = ["digits"]\n'
+                     'models = ["test-epochs", { name = "test-epochs", params = { crash_after = 3 } }]\n')
+    r = cli("run", str(suite), "--time-budget", "6", "--out", str(out), "--no-report", env=PLUGIN)
+    assert r.returncode == 0, r.stderr
+    db = sqlite3.connect(out / "classbench.db")
+    rows = {label: (status, error, json.loads(hist)) for label, status, error, hist in
+            db.execute("SELECT model_label, status, error, history_json FROM trials")}
+    status, error, hist = rows["test-epochs"]
+    assert status == "timeout" and 4 <= len(hist) <= 12, (status, len(hist))
+    assert [h["epoch"] for h in hist] == list(range(1, len(hist) + 1))
+    assert f"{len(hist)} finished epoch(s) kept" in error
+    status, error, hist = rows["test-epochs(crash_after=3)"]
+    assert status == "failed" and "worker process died" in error
+    assert [h["epoch"] for h in hist] == [1, 2, 3]
 
 
 def test_bad_time_budget_is_a_user_error(tmp_path):

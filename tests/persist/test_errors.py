@@ -10,7 +10,7 @@ import pytest
 from classbench.datasets import load_dataset
 from classbench.errors import DataError, UserError
 from classbench.models import create_model
-from classbench.persist import FORMAT_VERSION, load_model, read_meta, save_model, sha256_file
+from classbench.persist import FORMAT_VERSION, load_model, meta_digest, read_meta, save_model, sha256_file
 
 
 @pytest.fixture(scope="module")
@@ -25,10 +25,28 @@ def folder(fitted, tmp_path):
     return save_model(model, tmp_path / "model", dataset=ds)
 
 
-def _rewrite_meta(folder, **changes):
+def _rewrite_meta(folder, reseal=True, **changes):
+    """Change model.json; ``reseal`` also updates its own checksum (to reach the checks behind it)."""
     meta = json.loads((folder / "model.json").read_text())
     meta.update(changes)
+    if reseal:
+        meta["meta_sha256"] = meta_digest(meta)
     (folder / "model.json").write_text(json.dumps(meta))
+
+
+def test_a_tampered_model_json_is_refused(folder):
+    classes = read_meta(folder)["classes"]
+    _rewrite_meta(folder, reseal=False, classes=classes[::-1])  # e.g. a label swap: payload files untouched
+    with pytest.raises(DataError, match=r"model\.json does not match the sha256 recorded in it \(meta_sha256\): the "
+                                        r"model description was changed .* save the model again"):
+        load_model(folder)
+    meta = json.loads((folder / "model.json").read_text())
+    del meta["meta_sha256"]
+    (folder / "model.json").write_text(json.dumps(meta))
+    with pytest.raises(DataError, match=r"model\.json has no checksum of its own"):
+        read_meta(folder)
+    _rewrite_meta(folder, classes=classes)  # resealed with the true content: loads again
+    assert load_model(folder).meta["classes"] == classes
 
 
 @pytest.mark.parametrize("name", ["state.json", "arrays.npz", "model_pipeline-0.skops"])

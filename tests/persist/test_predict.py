@@ -216,24 +216,44 @@ def test_yalefaces_files_predict_as_the_loaded_test_set(tmp_path):
     assert [r["label"] for r in res] == [ds.classes[i] for i in model.predict(ds.X_test)]
 
 
-def test_models_from_csv_datasets_take_raw_rows_only_when_unchanged(tmp_path):
+def test_models_from_csv_datasets_take_raw_rows(tmp_path):
+    """Scaling, missing-value fill + indicator and one-hot are recorded at load time and redone on raw rows."""
     rng = np.random.default_rng(0)
-    rows = [(float(a), float(b), "yes" if a + b > 0 else "no") for a, b in rng.normal(size=(40, 2))]
+    lines = []
+    for i, (a, b) in enumerate(rng.normal(size=(80, 2))):
+        color = ["red", "green", "blue", ""][i % 4]
+        label = "yes" if a + b + (color == "red") > 0.3 else "no"
+        lines.append(f"{'NA' if i % 7 == 0 else a},{b * 100 + 50},{color},{label}\n")
     data = tmp_path / "data.csv"
-    data.write_text("a,b,label\n" + "".join(f"{a},{b},{c}\n" for a, b, c in rows))
-    new = tmp_path / "new.csv"
-    new.write_text("b,a\n1.5,2.0\n-3,-1\n")
+    data.write_text("a,b,color,label\n" + "".join(lines))
     for standardize in (False, True):
         ds = load_dataset(f"csv:{data}?target=label&standardize={str(standardize).lower()}")
+        assert ds.meta["feature_names"] == ["a", "a__missing", "b", "color=(missing)", "color=blue", "color=green",
+                                            "color=red"]
         model = create_model("logreg").fit(ds.X_train, ds.y_train)
         folder = save_model(model, tmp_path / f"m{standardize}", dataset=ds)
-        if standardize:
-            with pytest.raises(UserError, match=r"new\.csv: this model was trained on a CSV whose columns the "
-                                                r"loader transformed"):
-                predict_inputs(folder, [str(new)])
-        else:
-            res = predict_inputs(folder, [str(new)])
-            assert [r["label"] for r in res] == [ds.classes[i] for i in model.predict([[2.0, 1.5], [-1, -3]])]
+        spec = read_meta(folder)["input"]
+        header, body = ["a", "b", "color", "label"], [ln.rstrip("\n").split(",") for ln in lines]
+        X_raw = _apply_pipeline(data, header, body, spec["pipeline"])
+        dist = np.abs(ds.X_test[:, None, :] - X_raw[None, :, :]).max(axis=2)
+        rows = dist.argmin(axis=1)  # the raw line of each test example
+        np.testing.assert_allclose(X_raw[rows], ds.X_test, atol=1e-5)
+        res = predict_inputs(folder, [str(data)])
+        assert [res[i]["label"] for i in rows] == [ds.classes[i] for i in model.predict(ds.X_test)]
+        reordered = tmp_path / "reordered.csv"  # columns by name, in any order, the label absent
+        reordered.write_text("color,b,a\nred,50,NA\n,80,-1.5\n")
+        assert len(predict_inputs(folder, [str(reordered)])) == 2
+
+
+def test_csv_models_without_a_recorded_pipeline_refuse_raw_rows(tmp_path):
+    model = create_model("logreg").fit(np.eye(4, 2, dtype=np.float32), [0, 1, 0, 1])
+    spec = {"kind": "tabular", "n_features": 2, "feature_names": ["a", "b"], "pipeline": None, "raw_csv": False}
+    folder = save_model(model, tmp_path / "old", preprocess=spec)
+    new = tmp_path / "new.csv"
+    new.write_text("b,a\n1.5,2.0\n-3,-1\n")
+    with pytest.raises(UserError, match=r"new\.csv: this model was trained on a CSV whose columns the loader "
+                                        r"transformed"):
+        predict_inputs(folder, [str(new)])
 
 
 def test_regression_models_print_values(tmp_path):

@@ -4,11 +4,16 @@ A worker is a spawned process fed trials over a pipe. The driver watches both th
 processes, so a trial whose worker dies (crash, segfault, killed for memory) is recorded as failed,
 and a trial past its time budget has its worker killed and is recorded as ``timeout``; in both cases a
 fresh worker replaces the old one and the suite goes on.
+
+While a trial trains, its worker streams each new per-epoch history row to the driver (a watcher thread
+reads the model's ``history_`` once a second), so a trial stopped for time, memory or a crash keeps the
+epochs it had finished.
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
+import threading
 import time
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
@@ -19,6 +24,12 @@ def _worker_main(conn: Connection) -> None:
     from .. import contract, models  # noqa: F401  (warm-up: imports are not charged to the first trial)
     from .trial import run_trial
 
+    lock = threading.Lock()
+
+    def send(msg: Any) -> None:
+        with lock:
+            conn.send(msg)
+
     while True:
         try:
             msg = conn.recv()
@@ -27,8 +38,54 @@ def _worker_main(conn: Connection) -> None:
         if msg is None:
             return
         job_id, spec, ctx, threads, runtime = msg
-        conn.send((job_id, None))  # started: the time budget counts from here, not from process spawn
-        conn.send((job_id, run_trial(spec, ctx, threads, runtime)))
+        send((job_id, None))  # started: the time budget counts from here, not from process spawn
+        watcher = _HistoryWatcher(job_id, send)
+        try:
+            result = run_trial(spec, ctx, threads, runtime, on_model=watcher.watch)
+        finally:
+            watcher.stop()
+        send((job_id, result))
+
+
+class _HistoryWatcher:
+    """Send ``("history", rows)`` for the per-epoch rows a model appends to ``history_`` while it trains."""
+
+    def __init__(self, job_id: int, send: Any, every: float = 1.0) -> None:
+        self.job_id, self.send, self.every = job_id, send, every
+        self.model: Any = None
+        self.sent = 0
+        self.done = threading.Event()
+        self.thread: threading.Thread | None = None
+
+    def watch(self, model: Any) -> None:
+        self.model = model
+        self.thread = threading.Thread(target=self._loop, name="classbench-history", daemon=True)
+        self.thread.start()
+
+    def _loop(self) -> None:
+        while not self.done.wait(self.every):
+            self._flush()
+
+    def _flush(self) -> None:
+        from .trial import _clean_history
+
+        history = getattr(self.model, "history_", None)
+        if not isinstance(history, list):
+            return
+        if len(history) < self.sent:  # a new fit started over
+            self.sent = 0
+        rows = list(history[self.sent:])
+        if rows:
+            try:
+                self.send((self.job_id, ("history", _clean_history(rows))))
+            except (OSError, ValueError, TypeError):
+                return
+            self.sent += len(rows)
+
+    def stop(self) -> None:
+        self.done.set()
+        if self.thread is not None:
+            self.thread.join(5)
 
 
 def _rss_mb(pid: int) -> float:
@@ -49,6 +106,7 @@ class _Worker:
     conn: Connection
     job: Any = None
     started: float = 0.0
+    history: list[dict[str, Any]] = field(default_factory=list)  # epochs streamed so far by the running trial
 
 
 @dataclass
@@ -91,6 +149,7 @@ class LocalExecutor:
             worker = self._spawn()
             self._pool.append(worker)
         worker.job, worker.started = job, time.monotonic() + 3600.0  # reset when the worker says it started
+        worker.history = []
         worker.conn.send((id(job), spec, ctx, self.threads, self.runtime))
 
     def running(self) -> list[Any]:
@@ -108,16 +167,12 @@ class LocalExecutor:
         ready = set(wait([w.conn for w in busy] + [w.process.sentinel for w in busy], timeout))
         for w in busy:
             if w.conn in ready:
-                try:
-                    _, result = w.conn.recv()
-                except (EOFError, OSError):
-                    result = None
-                if result is None and w.process.is_alive():  # the "started" message
-                    w.started = time.monotonic()
-                    continue
+                result = self._receive(w)
                 if result is not None:
                     job, w.job = w.job, None
                     yield Event(job, result)
+                    continue
+                if w.process.is_alive() and w.process.sentinel not in ready:
                     continue
             if w.process.sentinel in ready or not w.process.is_alive():
                 w.process.join(1)
@@ -125,20 +180,45 @@ class LocalExecutor:
                 why = (f"killed by signal {-code}" if code is not None and code < 0 else f"exit code {code}")
                 if code is not None and code == -9:
                     why += " (SIGKILL: often the kernel's out-of-memory killer)"
-                job = w.job
+                job, history = w.job, w.history
                 self._replace(w)
-                yield Event(job, {"status": "failed", "error": f"the worker process died while running this "
-                                                               f"trial ({why}); the rest of the suite went on"})
+                yield Event(job, {"status": "failed", "history": history,
+                                  "error": f"the worker process died while running this "
+                                           f"trial ({why}); the rest of the suite went on"})
             elif self.memory_budget and _rss_mb(w.process.pid) > self.memory_budget:
-                job = w.job
+                job, history = w.job, w.history
                 self._replace(w)
-                yield Event(job, {"status": "failed", "error": f"stopped: its worker went over the memory budget "
-                                                               f"of {self.memory_budget:g} MiB"})
+                yield Event(job, {"status": "failed", "history": history,
+                                  "error": f"stopped: its worker went over the memory budget "
+                                           f"of {self.memory_budget:g} MiB"})
             elif self.time_budget and time.monotonic() - w.started > self.time_budget:
-                job = w.job
+                result = self._receive(w)  # the epochs (or the result) that came in since the wait
+                if result is not None:
+                    job, w.job = w.job, None
+                    yield Event(job, result)
+                    continue
+                job, history = w.job, w.history
                 self._replace(w)
-                yield Event(job, {"status": "timeout", "error": f"stopped after its time budget of "
-                                                                f"{self.time_budget:g} s"})
+                kept = f"; {len(history)} finished epoch(s) kept in its history" if history else ""
+                yield Event(job, {"status": "timeout", "history": history,
+                                  "error": f"stopped after its time budget of {self.time_budget:g} s{kept}"})
+
+    @staticmethod
+    def _receive(w: _Worker) -> dict[str, Any] | None:
+        """Read every message waiting from ``w``: note "started" and history rows; return a final result."""
+        while True:
+            try:
+                if not w.conn.poll():
+                    return None
+                _, msg = w.conn.recv()
+            except (EOFError, OSError):
+                return None
+            if msg is None:  # the "started" message
+                w.started = time.monotonic()
+            elif isinstance(msg, tuple) and msg[0] == "history":
+                w.history.extend(msg[1])
+            else:
+                return msg
 
     def _replace(self, w: _Worker) -> None:
         self._kill(w)

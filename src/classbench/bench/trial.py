@@ -64,8 +64,12 @@ def set_threads(n: int) -> None:
 
 
 def run_trial(spec_dict: dict[str, Any], ctx_dict: dict[str, Any], threads: int,
-              runtime: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Execute one trial; never raises: failures come back as ``status="failed"`` with the error."""
+              runtime: dict[str, Any] | None = None, on_model: Any = None) -> dict[str, Any]:
+    """Execute one trial; never raises: failures come back as ``status="failed"`` with the error.
+
+    ``on_model(model)``, when given, is called with the model just before it is fitted (the local
+    executor watches its ``history_`` there, to keep the epochs of a trial that is stopped).
+    """
     started = time.time()
     set_threads(threads)
     spec = TrialSpec.from_dict(spec_dict)
@@ -84,6 +88,8 @@ def run_trial(spec_dict: dict[str, Any], ctx_dict: dict[str, Any], threads: int,
         device = (runtime or {}).get("device")
         if device and "device" in model.get_params() and "device" not in params:
             model.set_params(device=device)
+        if on_model is not None:
+            on_model(model)
         metrics.reset_peak_rss()
         t0 = time.perf_counter()
         model.fit(X_tr, y_tr)

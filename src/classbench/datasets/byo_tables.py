@@ -370,6 +370,7 @@ class CsvTable(ByoSource):
         blocks: list[np.ndarray] = []
         names: list[str] = []
         kinds: dict[str, Any] = {"numeric": [], "categorical": {}, "all_missing": []}
+        steps: list[dict[str, Any]] = []  # what `classbench predict` must redo on raw rows
         for j, col in enumerate(table.header):
             if col in skip:
                 continue
@@ -381,8 +382,10 @@ class CsvTable(ByoSource):
             nums = _as_numbers(cells, miss) if col not in forced else None
             if nums is not None:
                 has_nan = bool(np.isnan(nums[~unused]).any())
-                blocks += _numeric(nums, tr, p["standardize"], has_nan)
+                col_blocks, stats = _numeric(nums, tr, p["standardize"], has_nan)
+                blocks += col_blocks
                 names += [col] + ([f"{col}__missing"] if has_nan else [])
+                steps.append({"name": col, "kind": "numeric", **stats, "indicator": has_nan})
                 kinds["numeric"].append(col)
             else:
                 tokens = np.array([MISSING_CAT if m else c for c, m in zip(cells, miss)], dtype=object)
@@ -395,6 +398,7 @@ class CsvTable(ByoSource):
                 blocks.append((tokens[:, None] == np.array(cats, dtype=object)[None, :]).astype(np.float32))
                 names += [f"{col}={c}" for c in cats]
                 kinds["categorical"][col] = len(cats)
+                steps.append({"name": col, "kind": "categorical", "categories": cats})
         if not blocks:
             raise DataError(f"Dataset {self.name!r}: {table.path} has no feature column left besides the target "
                             f"{p['target']!r}. Columns: {', '.join(map(repr, table.header))}.")
@@ -408,7 +412,7 @@ class CsvTable(ByoSource):
                         "skipped_rows": [table.place(i) for i in sp.skipped[:100]], "n_skipped": len(sp.skipped),
                         "missing_rule": "numeric: train median + COL__missing indicator; categorical: own "
                                         "'(missing)' category; unseen categories: all zeros",
-                        "params": p},
+                        "params": p, "pipeline": {"columns": steps}},
             meta={"feature_names": names},
         )
 
@@ -427,8 +431,10 @@ def _as_numbers(cells: list[str], miss: np.ndarray) -> np.ndarray | None:
     return out
 
 
-def _numeric(v: np.ndarray, tr: np.ndarray, standardize: bool, indicator: bool) -> list[np.ndarray]:
-    """The filled (and scaled) column and, if asked, its missing indicator.
+def _numeric(v: np.ndarray, tr: np.ndarray, standardize: bool,
+             indicator: bool) -> tuple[list[np.ndarray], dict[str, float]]:
+    """The filled (and scaled) column and, if asked, its missing indicator; and the train statistics used
+    (``median`` fills missing cells, then ``(x - mean) / std``), which `classbench predict` applies again.
 
     Parameters
     ----------
@@ -438,10 +444,12 @@ def _numeric(v: np.ndarray, tr: np.ndarray, standardize: bool, indicator: bool) 
     train = train[~np.isnan(train)]
     median = float(np.median(train)) if len(train) else 0.0
     filled = np.where(np.isnan(v), median, v)
+    mu, sd = 0.0, 1.0
     if standardize:
         mu, sd = float(filled[tr].mean()), float(filled[tr].std())
-        filled = (filled - mu) / (sd if sd > 1e-12 else 1.0)
+        sd = sd if sd > 1e-12 else 1.0
+        filled = (filled - mu) / sd
     out = [filled.astype(np.float32)]
     if indicator:
         out.append(np.isnan(v).astype(np.float32))
-    return out
+    return out, {"median": median, "mean": mu, "std": sd}

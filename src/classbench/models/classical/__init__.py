@@ -13,8 +13,8 @@ for _name, _cls, _summary in [
     ("perceptron", "Perceptron", "Rosenblatt's perceptron, one-vs-all"),
     ("logreg", "LogReg", "Multinomial (softmax) logistic regression, L-BFGS"),
     ("linear-svm", "LinearSVM", "Linear SVM (LinearSVC, liblinear, one-vs-rest squared hinge)"),
-    ("rbf-svm", "RBFSVM", "RBF-kernel SVM: Nystroem features + LinearSVC (or exact SVC on a capped subsample)"),
-    ("poly-svm", "PolySVM", "Polynomial-kernel SVM: Nystroem features + LinearSVC (or exact SVC on a subsample)"),
+    ("rbf-svm", "RBFSVM", "RBF-kernel SVM: Nystroem features + linear SVM (squared hinge, primal L-BFGS; or exact SVC on a capped subsample)"),
+    ("poly-svm", "PolySVM", "Polynomial-kernel SVM: Nystroem features + linear SVM (or exact SVC on a subsample)"),
     ("knn", "KNN", "k-nearest neighbours (Euclidean)"),
     ("random-forest", "RandomForest", "Random forest of decision trees"),
 ]:

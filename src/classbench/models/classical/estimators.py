@@ -85,6 +85,8 @@ def _count_params(est: Any) -> int:
             total += val.size
     if hasattr(est, "estimators_") and hasattr(est, "n_estimators"):  # forests
         total += sum(int(t.tree_.node_count) * 2 for t in est.estimators_)
+    if hasattr(est, "nystroem_"):  # NystroemSVC: landmarks and normalisation too
+        total += _count_params(est.nystroem_)
     if hasattr(est, "_fit_X"):  # knn keeps the training set
         total += int(est._fit_X.size)
     if hasattr(est, "support_vectors_"):
@@ -201,7 +203,8 @@ class _KernelSVM(LinearSVM):
     """Kernel SVM that scales to 60,000 images.
 
     ``method="nystroem"`` (default): an ``n_components``-dimensional Nystroem approximation of the kernel
-    map, then a linear SVM on those features (time and memory linear in n). ``method="exact"``: libsvm's
+    map, then a one-vs-rest linear SVM (LinearSVC's squared-hinge objective) on those features, solved in
+    the primal on float32 features (time and memory linear in n; see ``kernel_svm.py``). ``method="exact"``: libsvm's
     SVC on at most ``max_train_samples`` training samples (a seeded stratified subsample), since exact
     training is quadratic to cubic in n.
     """
@@ -244,18 +247,17 @@ class _KernelSVM(LinearSVM):
         return super().fit(X, y, X_val=X_val, y_val=y_val)
 
     def _estimator(self) -> Any:
-        from sklearn.kernel_approximation import Nystroem
-        from sklearn.svm import SVC, LinearSVC
+        from sklearn.svm import SVC
+
+        from .kernel_svm import NystroemSVC
 
         kw = {"gamma": self.gamma_}
         if self.kernel == "poly":
             kw.update(degree=self.degree, coef0=self.coef0)
         if self.method == "exact":
             return SVC(C=self.C, kernel=self.kernel, random_state=self.random_state, **kw)
-        return make_pipeline(
-            Nystroem(kernel=self.kernel, n_components=self.n_components_, random_state=self.random_state, **kw),
-            LinearSVC(C=self.C, max_iter=self.max_iter, random_state=self.random_state),
-        )
+        return NystroemSVC(kernel=self.kernel, n_components=self.n_components_, C=self.C, max_iter=self.max_iter,
+                           random_state=self.random_state, **kw)
 
 
 class RBFSVM(_KernelSVM):

@@ -53,7 +53,7 @@ class ScratchSeedCNN(ScratchNetClassifier):
     max_blas_threads = 1
     param_space = _space(dropout=_DROPOUT, augment=_AUGMENT)
 
-    def __init__(self, *, dropout: float = 0.4, augment: bool = True, epochs: int = 4, batch_size: int = 128,
+    def __init__(self, *, dropout: float = 0.4, augment: bool = True, epochs: int = 5, batch_size: int = 64,
                  lr: float = 2e-3, optimizer: str = "adam", momentum: float = 0.9, weight_decay: float = 0.0,
                  lr_schedule: str = "onecycle", validation_fraction: float = 0.0, early_stopping: int | None = None,
                  random_state: int | None = None, verbose: bool = False) -> None:
@@ -89,7 +89,7 @@ class ScratchLeNet5(ScratchNetClassifier):
         augment=_AUGMENT,
     )
 
-    def __init__(self, *, activation: str = "relu", pooling: str = "max", augment: bool = True, epochs: int = 15,
+    def __init__(self, *, activation: str = "relu", pooling: str = "max", augment: bool = True, epochs: int = 12,
                  batch_size: int = 128, lr: float = 3e-3, optimizer: str = "adam", momentum: float = 0.9,
                  weight_decay: float = 0.0, lr_schedule: str = "onecycle", validation_fraction: float = 0.0,
                  early_stopping: int | None = None, random_state: int | None = None, verbose: bool = False) -> None:

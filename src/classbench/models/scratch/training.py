@@ -295,6 +295,7 @@ class ScratchNetClassifier(Classifier):
         augment = shift > 0
         patience, best_loss, best_state, bad = p["early_stopping"], math.inf, None, 0
         history: list[dict[str, Any]] = []
+        self.history_ = history  # filled epoch by epoch: a watcher (the local executor) can read it during fit
         step, lr_now = 0, p["lr"]
         extra = {k: v for k, v in self.fit_info_.items() if k.startswith("train_samples")}
         net.train()

@@ -244,6 +244,7 @@ class TorchClassifier(Classifier):
         augment = shift > 0
         patience, best_loss, best_state, bad = p["early_stopping"], math.inf, None, 0
         history: list[dict[str, Any]] = []
+        self.history_ = history  # filled epoch by epoch: a watcher (the local executor) can read it during fit
         step, lr_now = 0, p["lr"]
         for epoch in range(1, epochs + 1):
             t0 = time.perf_counter()
