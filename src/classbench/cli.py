@@ -100,13 +100,15 @@ def cmd_run(args: argparse.Namespace) -> int:
                       workers_given=args.workers is not None, executor=args.executor, address=args.address,
                       device=args.device, memory_budget=args.memory_budget, resume=args.resume,
                       download=not args.no_download, progress=not args.quiet, command=" ".join(sys.argv),
-                      time_budget=args.time_budget, save_models=args.save_models)
+                      time_budget=args.time_budget, suite_budget=args.suite_budget, save_models=args.save_models)
     result = run_suite(suite, opts, on_finish=_after_run if not args.no_report else None)
     print(lb.format_table(result.rows))
     print(f"\nrun {result.run_id}: leaderboard in {Path(args.out) / 'runs' / result.run_id}")
     if args.save_models:
         print(f"models in {Path(args.out) / 'runs' / result.run_id / 'models'}; "
               f"use one with: classbench predict {result.run_id}:LABEL FILES... --out {args.out}")
+    if result.budget_exhausted:
+        return 3
     return 130 if result.interrupted else 0
 
 
@@ -269,6 +271,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--workers", type=int, help="trials run in parallel (default 1; with Ray: the cluster's CPUs)")
     r.add_argument("--time-budget", type=float, metavar="SECONDS",
                    help="per-trial limit: a trial past it is stopped and recorded as timeout")
+    r.add_argument("--suite-budget", type=float, metavar="SECONDS",
+                   help="whole-run limit: then running trials stop (timeout) and the rest wait for --resume")
     r.add_argument("--memory-budget", type=float, metavar="MIB",
                    help="per-worker resident-memory limit: a trial over it is stopped and recorded as failed")
     r.add_argument("--executor", default="local", help="local (worker processes, default) | ray")

@@ -45,9 +45,33 @@ def test_a_stopped_trial_keeps_the_epochs_it_finished(tmp_path):
     assert [h["epoch"] for h in hist] == [1, 2, 3]
 
 
+def test_suite_budget_stops_the_run_and_resume_finishes_it(tmp_path):
+    out = tmp_path / "out"
+    suite = tmp_path / "budget.toml"
+    suite.write_text('name = "budget"\nseeds = 2\ndatasets = ["digits"]\n'
+                     'models = [{ name = "test-epochs", params = { epochs = 12, epoch_seconds = 0.5 } }]\n')
+    t0 = time.time()
+    r = cli("run", str(suite), "--suite-budget", "4", "--out", str(out), "--no-report", env=PLUGIN)
+    assert r.returncode == 3, r.stderr
+    assert time.time() - t0 < 30
+    assert "suite budget of 4 s used up: 1 trials recorded, 1 not started" in r.stderr
+    db = sqlite3.connect(out / "classbench.db")
+    rows = db.execute("SELECT seed, status, error, history_json FROM trials ORDER BY seed").fetchall()
+    assert [(seed, status) for seed, status, _, _ in rows] == [(0, "timeout"), (1, "pending")]
+    assert "the suite's time budget of 4 s ran out" in rows[0][2] and len(json.loads(rows[0][3])) < 12
+    run_id = db.execute("SELECT run_id, status FROM runs").fetchone()
+    assert run_id[1] == "interrupted"
+    r = cli("run", "--resume", run_id[0], "--out", str(out), "--no-report", env=PLUGIN)
+    assert r.returncode == 0, r.stderr
+    rows = db.execute("SELECT status, history_json FROM trials ORDER BY seed").fetchall()
+    assert [status for status, _ in rows] == ["ok", "ok"] and all(len(json.loads(h)) == 12 for _, h in rows)
+
+
 def test_bad_time_budget_is_a_user_error(tmp_path):
     r = cli("run", "--dataset", "digits", "--model", "ridge", "--time-budget", "0", "--out", str(tmp_path))
     assert r.returncode == 2 and "--time-budget must be a positive" in r.stderr
+    r = cli("run", "--dataset", "digits", "--model", "ridge", "--suite-budget", "-5", "--out", str(tmp_path))
+    assert r.returncode == 2 and "--suite-budget must be a positive number of seconds, got -5.0" in r.stderr
 
 
 def test_sigterm_marks_interrupted_and_resume_finishes(tmp_path):

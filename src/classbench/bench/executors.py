@@ -203,6 +203,17 @@ class LocalExecutor:
                 yield Event(job, {"status": "timeout", "history": history,
                                   "error": f"stopped after its time budget of {self.time_budget:g} s{kept}"})
 
+    def stop_all(self, error: str) -> list[Event]:
+        """Stop every running trial now: each becomes a ``timeout`` event with the epochs it had streamed."""
+        events = []
+        for w in [w for w in self._pool if w.job is not None]:
+            result = self._receive(w)
+            job, history = w.job, w.history
+            self._replace(w)
+            events.append(Event(job, result if result is not None else
+                                {"status": "timeout", "history": history, "error": error}))
+        return events
+
     @staticmethod
     def _receive(w: _Worker) -> dict[str, Any] | None:
         """Read every message waiting from ``w``: note "started" and history rows; return a final result."""

@@ -134,6 +134,18 @@ class RayExecutor:
                     yield Event(job, {"status": "timeout",
                                       "error": f"stopped after its time budget of {self.time_budget:g} s"})
 
+    def stop_all(self, error: str) -> list[Event]:
+        """Cancel every running trial now: each becomes a ``timeout`` event (Ray streams no partial history)."""
+        events = []
+        for ref, (job, _) in list(self._running.items()):
+            try:
+                self._ray.cancel(ref, force=True)
+            except Exception:  # noqa: BLE001 - already finished or gone
+                pass
+            del self._running[ref]
+            events.append(Event(job, {"status": "timeout", "error": error}))
+        return events
+
     def shutdown(self, kill: bool = False) -> None:
         ray = self._ray
         if ray is None:

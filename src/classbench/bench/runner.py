@@ -12,6 +12,7 @@ import secrets
 import signal
 import sqlite3
 import sys
+import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -37,6 +38,7 @@ class RunOptions:
     progress: bool = True
     command: str = ""
     time_budget: float | None = None  # seconds per trial; past it the trial is stopped and recorded as timeout
+    suite_budget: float | None = None  # seconds for the whole run; then running trials stop, the rest wait for --resume
     memory_budget: float | None = None  # MiB per worker (local executor)
     executor: str = "local"  # local | ray
     address: str | None = None  # Ray cluster address (ray executor)
@@ -66,7 +68,8 @@ class RunResult:
     run_id: str
     out: Path
     rows: list[dict[str, Any]] = field(default_factory=list)
-    interrupted: bool = False
+    interrupted: bool = False  # stopped before every trial ran (Ctrl-C, SIGTERM or the suite budget)
+    budget_exhausted: bool = False  # the suite budget ran out (``interrupted`` is then True too)
 
 
 EXECUTORS = ("local", "ray")
@@ -180,6 +183,8 @@ def run_suite(suite: SuiteSpec, opts: RunOptions, on_finish: Callable[[RunResult
         raise UserError(f"--workers must be at least 1, got {opts.workers}.")
     if opts.time_budget is not None and not opts.time_budget > 0:
         raise UserError(f"--time-budget must be a positive number of seconds, got {opts.time_budget}.")
+    if opts.suite_budget is not None and not opts.suite_budget > 0:
+        raise UserError(f"--suite-budget must be a positive number of seconds, got {opts.suite_budget}.")
     if opts.memory_budget is not None and not opts.memory_budget > 0:
         raise UserError(f"--memory-budget must be a positive number of MiB, got {opts.memory_budget}.")
     if opts.executor not in EXECUTORS:
@@ -239,8 +244,9 @@ def _run(suite: SuiteSpec, opts: RunOptions, store: Store, on_finish: Callable[[
     _say(opts, f"run {run_id}: {len(trials)} trials ({len(trials) - len(todo)} already done), "
                f"{opts.executor} executor, {executor.workers} worker(s), results in {store.path}")
     result = RunResult(run_id, out)
-    interrupted = _execute(store, run_id, todo, ctx, opts, executor, len(trials) - len(todo), len(trials))
-    result.interrupted = interrupted
+    stop = _execute(store, run_id, todo, ctx, opts, executor, len(trials) - len(todo), len(trials))
+    interrupted = result.interrupted = bool(stop)
+    result.budget_exhausted = stop == "budget"
     result.rows = lb.leaderboard(store.trials(run_id))
     try:
         store.set_run_status(run_id, "interrupted" if interrupted else "finished")
@@ -295,11 +301,12 @@ def make_executor(opts: RunOptions) -> Any:
 
 
 def _execute(store: Store, run_id: str, todo: list[PlannedTrial], ctx: DataContext, opts: RunOptions,
-             executor: Any, n_done: int, n_total: int) -> bool:
-    """Run ``todo`` on the executor; returns True if interrupted (Ctrl-C / SIGTERM)."""
+             executor: Any, n_done: int, n_total: int) -> str | None:
+    """Run ``todo`` on the executor; returns None when all ran, else "interrupted" (Ctrl-C / SIGTERM) or
+    "budget" (the suite budget ran out)."""
     if not todo:
         executor.shutdown()
-        return False
+        return None
     ctx_dict = asdict(ctx)
 
     def on_term(signum: int, frame: Any) -> None:
@@ -308,19 +315,31 @@ def _execute(store: Store, run_id: str, todo: list[PlannedTrial], ctx: DataConte
     old = signal.signal(signal.SIGTERM, on_term) if _main_thread() else None
     queue = list(todo)
     finished = n_done
+    deadline = time.monotonic() + opts.suite_budget if opts.suite_budget else None
     try:
         while queue or executor.busy():
+            if deadline is not None and time.monotonic() >= deadline:
+                why = f"stopped: the suite's time budget of {opts.suite_budget:g} s ran out"
+                for event in executor.stop_all(why):
+                    store.record(run_id, event.job.spec.key, event.result)
+                    finished += 1
+                    _say(opts, _progress_line(finished, n_total, event.job, event.result))
+                executor.shutdown(kill=True)
+                _say(opts, f"\nsuite budget of {opts.suite_budget:g} s used up: {finished} trials recorded, "
+                           f"{len(queue)} not started. Finish with: classbench run --resume {run_id} --out {opts.out}")
+                return "budget"
             while queue and executor.idle():
                 t = queue.pop(0)
                 store.mark(run_id, t.spec.key, "running")
                 executor.submit(t, t.spec.to_dict(), ctx_dict)
-            for event in executor.next_events():
+            poll = 1.0 if deadline is None else max(0.0, min(1.0, deadline - time.monotonic()))
+            for event in executor.next_events(poll):
                 t = event.job
                 store.record(run_id, t.spec.key, event.result)
                 finished += 1
                 _say(opts, _progress_line(finished, n_total, t, event.result))
         executor.shutdown()
-        return False
+        return None
     except (sqlite3.OperationalError, OSError) as exc:
         if not _disk_full(exc):
             raise
@@ -334,7 +353,7 @@ def _execute(store: Store, run_id: str, todo: list[PlannedTrial], ctx: DataConte
         n = store.interrupt_running(run_id)
         _say(opts, f"\ninterrupted: {finished} trials recorded, {n} running trial(s) marked interrupted. "
                    f"Finish with: classbench run --resume {run_id} --out {opts.out}")
-        return True
+        return "interrupted"
     finally:
         executor.shutdown(kill=True)
         if old is not None:
