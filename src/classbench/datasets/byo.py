@@ -39,7 +39,7 @@ from .base import DataContext, DatasetSource, stratified_holdout
 SCHEMES: dict[str, tuple[str, str, str, str]] = {
     "imagefolder": ("classbench.datasets.byo_images:ImageFolder", "imagefolder:PATH", "image",
                     "your images: one subfolder per class (PNG/JPEG/GIF/BMP/PGM/PPM), optional train/ and test/"),
-    "csv": ("classbench.datasets.byo_tables:CsvTable", "csv:PATH?target=COL", "tabular",
+    "csv": ("classbench.datasets.byo_csv:CsvTable", "csv:PATH?target=COL", "tabular",
             "your table (CSV/TSV; Parquet with pyarrow): numeric and categorical columns, one target column"),
     "textfolder": ("classbench.datasets.byo_text:TextFolder", "textfolder:PATH", "text",
                    "your texts: one subfolder per class of text files, optional train/ and test/"),
