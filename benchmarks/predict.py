@@ -60,13 +60,19 @@ def prepare() -> tuple[Path, Path, list[int]]:
     from PIL import Image
 
     from classbench.datasets import load_dataset
+    from classbench.errors import DataError, UserError
     from classbench.models import create_model
-    from classbench.persist import save_model
+    from classbench.persist import read_meta, save_model
 
     model_dir, png_dir = OUT / "lenet5-mnist", OUT / "png"
     ds = load_dataset("mnist", n_train=10000, n_test=1000)
     labels = [int(v) for v in ds.y_test]
-    if not (model_dir / "model.json").is_file():
+    try:
+        read_meta(model_dir)  # a model saved by an older classbench (format or checksum) is trained again
+        fresh = False
+    except (UserError, DataError):
+        fresh = True
+    if fresh:
         t0 = time.perf_counter()
         model = create_model("lenet5", epochs=1, random_state=0, device="cpu").fit(ds.X_train, ds.y_train)
         print(f"trained lenet5 (1 epoch, 10,000 images) in {time.perf_counter() - t0:.1f} s", file=sys.stderr)

@@ -1,6 +1,7 @@
 """The Ray executor: a real local Ray instance, and a `ray start --head` cluster reached with --address."""
 
 import csv
+import json
 import os
 import shutil
 import socket
@@ -35,6 +36,17 @@ def test_ray_local_instance_same_leaderboard_and_timeouts(tmp_path):
     db = sqlite3.connect(tmp_path / "ray" / "classbench.db")
     statuses = dict(db.execute("SELECT model, group_concat(DISTINCT status) FROM trials GROUP BY model"))
     assert statuses == {"ridge": "ok", "logreg": "ok", "test-boom": "failed", "test-sleep": "timeout"}
+
+
+def test_ray_timeout_keeps_the_streamed_epochs(tmp_path):
+    r = cli("run", "--dataset", "digits", "--model", "test-epochs", "--executor", "ray", "--time-budget", "8",
+            "--out", str(tmp_path), "--no-report", env={"CLASSBENCH_PLUGINS": "plugin_models"}, timeout=600)
+    assert r.returncode == 0, r.stderr
+    db = sqlite3.connect(tmp_path / "classbench.db")
+    status, error, history = db.execute("SELECT status, error, history_json FROM trials").fetchone()
+    epochs = [row["epoch"] for row in json.loads(history)]
+    assert status == "timeout" and len(epochs) >= 3 and epochs == list(range(1, len(epochs) + 1)), (status, epochs)
+    assert f"{len(epochs)} finished epoch(s) kept" in error
 
 
 def _free_port():

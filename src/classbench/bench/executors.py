@@ -20,9 +20,17 @@ from multiprocessing.connection import Connection, wait
 from typing import Any, Iterator
 
 
-def _worker_main(conn: Connection) -> None:
+def _worker_main(conn: Connection, warm: tuple[str, ...] = ()) -> None:
+    import importlib
+
     from .. import contract, models  # noqa: F401  (warm-up: imports are not charged to the first trial)
     from .trial import run_trial
+
+    for module in warm:  # the suite's model modules (scikit-learn, torch ...), while the driver plans
+        try:
+            importlib.import_module(module)
+        except Exception:  # noqa: BLE001 - the trial that needs it reports the error
+            pass
 
     lock = threading.Lock()
 
@@ -126,13 +134,20 @@ class LocalExecutor:
     memory_budget: float | None = None  # MiB of resident memory per worker
     _pool: list[_Worker] = field(default_factory=list)
     _ctx: Any = None
+    _warm: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         self._ctx = mp.get_context("spawn")
 
+    def prestart(self, warm: tuple[str, ...] = ()) -> None:
+        """Start the workers now, importing ``warm`` modules, so that they get ready while the driver plans."""
+        self._warm = tuple(warm)
+        while len(self._pool) < self.workers:
+            self._pool.append(self._spawn())
+
     def _spawn(self) -> _Worker:
         parent, child = self._ctx.Pipe()
-        proc = self._ctx.Process(target=_worker_main, args=(child,), daemon=True)
+        proc = self._ctx.Process(target=_worker_main, args=(child, self._warm), daemon=True)
         proc.start()
         child.close()
         return _Worker(proc, parent)
@@ -150,7 +165,15 @@ class LocalExecutor:
             self._pool.append(worker)
         worker.job, worker.started = job, time.monotonic() + 3600.0  # reset when the worker says it started
         worker.history = []
-        worker.conn.send((id(job), spec, ctx, self.threads, self.runtime))
+        msg = (id(job), spec, ctx, self.threads, self.runtime)
+        try:
+            worker.conn.send(msg)
+        except OSError:  # the idle worker died (killed, out of memory): a fresh one takes the trial
+            self._replace(worker)
+            worker = self._spawn()
+            self._pool.append(worker)
+            worker.job, worker.started, worker.history = job, time.monotonic() + 3600.0, []
+            worker.conn.send(msg)
 
     def running(self) -> list[Any]:
         return [w.job for w in self._pool if w.job is not None]

@@ -4,6 +4,9 @@
 ``--address auto`` joins a running cluster on this machine, ``--address ray://HOST:PORT`` a remote one through
 Ray Client. Datasets are read by the workers, so their files must be reachable there (same paths or the
 download cache).
+
+Each trial is a Ray generator task: while the model trains it yields the new rows of its per-epoch history
+(about once a second), then its result; a trial stopped for its time budget keeps the epochs it had sent.
 """
 
 from __future__ import annotations
@@ -25,10 +28,33 @@ def _import_ray() -> Any:
     return ray
 
 
-def _run_remote(spec: dict[str, Any], ctx: dict[str, Any], threads: int, runtime: dict[str, Any]) -> dict[str, Any]:
-    from .trial import run_trial
+def _run_remote(spec: dict[str, Any], ctx: dict[str, Any], threads: int, runtime: dict[str, Any]) -> Iterator[Any]:
+    """Yield ``("history", rows)`` while the trial trains, then ``("result", result)``."""
+    import threading
 
-    return run_trial(spec, ctx, threads, runtime)
+    from .trial import _clean_history, run_trial
+
+    models: list[Any] = []
+    box: dict[str, Any] = {}
+
+    def work() -> None:
+        box["result"] = run_trial(spec, ctx, threads, runtime, on_model=models.append)
+
+    worker = threading.Thread(target=work, name="classbench-trial", daemon=True)
+    worker.start()
+    sent = 0
+    while True:
+        worker.join(1.0)
+        history = getattr(models[0], "history_", None) if models else None
+        if isinstance(history, list):
+            sent = min(sent, len(history))  # a fit that started over
+            if len(history) > sent:
+                rows = _clean_history(history[sent:])
+                sent += len(rows)
+                yield ("history", rows)
+        if not worker.is_alive():
+            break
+    yield ("result", box.get("result") or {"status": "failed", "error": "the trial thread ended without a result"})
 
 
 def _preflight(address: str) -> None:
@@ -57,6 +83,7 @@ class RayExecutor:
     _ray: Any = None
     _remote: Any = None
     _running: dict[Any, tuple[Any, float]] = field(default_factory=dict)
+    _history: dict[Any, list[dict[str, Any]]] = field(default_factory=dict)  # epochs streamed per running trial
     _gpus: float = 0.0
     _owns_cluster: bool = False
 
@@ -105,8 +132,9 @@ class RayExecutor:
         opts: dict[str, Any] = {"num_cpus": self.threads}
         if self._gpus >= 1 and getattr(job, "family", "") == "torch":
             opts["num_gpus"] = 1
-        ref = self._remote.options(**opts).remote(spec, ctx, self.threads, self.runtime)
-        self._running[ref] = (job, time.monotonic())
+        gen = self._remote.options(**opts).remote(spec, ctx, self.threads, self.runtime)
+        self._running[gen] = (job, time.monotonic())
+        self._history[gen] = []
 
     def next_events(self, poll: float = 1.0) -> Iterator[Event]:
         ray = self._ray
@@ -117,34 +145,59 @@ class RayExecutor:
             left = min(t0 + self.time_budget - time.monotonic() for _, t0 in self._running.values())
             timeout = max(0.0, min(poll, left))
         ready, _ = ray.wait(list(self._running), num_returns=1, timeout=timeout)
-        for ref in ready:
-            job, _ = self._running.pop(ref)
-            try:
-                result = ray.get(ref)
-            except Exception as exc:  # noqa: BLE001 - a worker crash is a recorded failure
-                result = {"status": "failed", "error": f"the Ray worker failed while running this trial: "
-                                                       f"{type(exc).__name__}: {str(exc).splitlines()[0][:300]}"}
-            yield Event(job, result)
+        for gen in ready:
+            result = self._next(gen)
+            if result is not None:
+                job, _ = self._running.pop(gen)
+                self._history.pop(gen, None)
+                yield Event(job, result)
         if self.time_budget:
             now = time.monotonic()
-            for ref, (job, t0) in list(self._running.items()):
+            for gen, (_job, t0) in list(self._running.items()):
                 if now - t0 > self.time_budget:
-                    ray.cancel(ref, force=True)
-                    del self._running[ref]
-                    yield Event(job, {"status": "timeout",
-                                      "error": f"stopped after its time budget of {self.time_budget:g} s"})
+                    yield self._stop(gen, f"stopped after its time budget of {self.time_budget:g} s")
+
+    def _next(self, gen: Any) -> dict[str, Any] | None:
+        """Take the next message of a ready trial: None after a history message, else its final result."""
+        ray = self._ray
+        try:
+            kind, payload = ray.get(next(gen))
+        except StopIteration:
+            kind, payload = "result", {"status": "failed", "error": "the Ray task ended without a result"}
+        except Exception as exc:  # noqa: BLE001 - a worker crash is a recorded failure
+            kind, payload = "result", {
+                "status": "failed", "history": self._history.get(gen, []),
+                "error": f"the Ray worker failed while running this trial: "
+                         f"{type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}"}
+        if kind == "history":
+            self._history[gen].extend(payload)
+            return None
+        return payload
+
+    def _stop(self, gen: Any, error: str) -> Event:
+        """Cancel a running trial: a ``timeout`` event with the epochs it had sent."""
+        ray = self._ray
+        while True:  # history rows (or the result) that arrived since the last wait
+            ready, _ = ray.wait([gen], num_returns=1, timeout=0)
+            if not ready:
+                break
+            result = self._next(gen)
+            if result is not None:
+                job, _ = self._running.pop(gen)
+                self._history.pop(gen, None)
+                return Event(job, result)
+        try:
+            ray.cancel(gen, force=True)
+        except Exception:  # noqa: BLE001 - already finished or gone
+            pass
+        job, _ = self._running.pop(gen)
+        history = self._history.pop(gen, [])
+        kept = f"; {len(history)} finished epoch(s) kept in its history" if history else ""
+        return Event(job, {"status": "timeout", "history": history, "error": error + kept})
 
     def stop_all(self, error: str) -> list[Event]:
-        """Cancel every running trial now: each becomes a ``timeout`` event (Ray streams no partial history)."""
-        events = []
-        for ref, (job, _) in list(self._running.items()):
-            try:
-                self._ray.cancel(ref, force=True)
-            except Exception:  # noqa: BLE001 - already finished or gone
-                pass
-            del self._running[ref]
-            events.append(Event(job, {"status": "timeout", "error": error}))
-        return events
+        """Cancel every running trial now: each becomes a ``timeout`` event with the epochs it had sent."""
+        return [self._stop(gen, error) for gen in list(self._running)]
 
     def shutdown(self, kill: bool = False) -> None:
         ray = self._ray

@@ -225,10 +225,20 @@ def _run(suite: SuiteSpec, opts: RunOptions, store: Store, on_finish: Callable[[
         suite = SuiteSpec.from_dict(json.loads(run["suite_json"]), where=f"run {opts.resume}")
         run_id = opts.resume
     notes: list[str] = []
-    trials = plan(suite, ctx, skip_incompatible=opts.skip_incompatible, notes=notes)
+    executor = None
+    if opts.executor == "local":  # workers start (and import the models' libraries) while the suite is checked
+        executor = make_executor(opts)
+        executor.prestart(_model_modules(suite))
+    try:
+        trials = plan(suite, ctx, skip_incompatible=opts.skip_incompatible, notes=notes)
+    except BaseException:
+        if executor is not None:
+            executor.shutdown(kill=True)
+        raise
     for note in notes:
         _say(opts, note)
-    executor = make_executor(opts)  # connects to Ray (if asked) before anything is written
+    if executor is None:
+        executor = make_executor(opts)  # connects to Ray (if asked) before anything is written
     if not opts.resume:
         run_id = new_run_id()
         store.create_run(run_id, suite.to_dict(), opts.command,
@@ -260,6 +270,21 @@ def _run(suite: SuiteSpec, opts: RunOptions, store: Store, on_finish: Callable[[
     if on_finish is not None:
         on_finish(result, store)
     return result
+
+
+def _model_modules(suite: SuiteSpec) -> tuple[str, ...]:
+    """The modules that hold the suite's model classes (for workers to import ahead)."""
+    from ..models import MODELS
+
+    mods = []
+    for m in suite.models:
+        try:
+            target = MODELS.entry(m.name).target
+        except UserError:  # an unknown name: plan() explains it
+            continue
+        if isinstance(target, str) and target.partition(":")[0] not in mods:
+            mods.append(target.partition(":")[0])
+    return tuple(mods)
 
 
 def write_leaderboard(out: Path, run_id: str, rows: list[dict[str, Any]]) -> Path:

@@ -19,13 +19,18 @@ _DATA_CACHE: dict[str, Dataset] = {}
 _MAX_MISCLASSIFIED = 24
 
 
+_HOST: dict[str, Any] = {}
+
+
 def versions() -> dict[str, Any]:
     import sys
 
     from .. import __version__
 
-    out: dict[str, Any] = {"classbench": __version__, "python": platform.python_version(),
-                           "platform": platform.platform(), "cpus": os.cpu_count(), "cpu": _cpu_name()}
+    if not _HOST:  # the same for every trial of a process; platform.platform() reads the interpreter binary
+        _HOST.update({"python": platform.python_version(), "platform": platform.platform(),
+                      "cpus": os.cpu_count(), "cpu": _cpu_name()})
+    out: dict[str, Any] = {"classbench": __version__, **_HOST}
     for mod in ("numpy", "scipy", "sklearn", "torch"):
         m = sys.modules.get(mod)
         if m is not None:
@@ -53,8 +58,17 @@ def get_dataset(spec: TrialSpec, ctx: DataContext) -> Dataset:
     return _DATA_CACHE[key]
 
 
+_THREADS: list[tuple[int, int]] = []
+
+
 def set_threads(n: int) -> None:
+    import sys
+
     os.environ["CLASSBENCH_THREADS"] = str(n)
+    key = (n, len(sys.modules))  # threadpoolctl's library scan costs a few ms: skip it when nothing new loaded
+    if _THREADS == [key]:
+        return
+    _THREADS[:] = [key]
     try:
         from threadpoolctl import threadpool_limits
 
@@ -70,7 +84,7 @@ def run_trial(spec_dict: dict[str, Any], ctx_dict: dict[str, Any], threads: int,
     ``on_model(model)``, when given, is called with the model just before it is fitted (the local
     executor watches its ``history_`` there, to keep the epochs of a trial that is stopped).
     """
-    started = time.time()
+    started, t_start = time.time(), time.perf_counter()
     set_threads(threads)
     spec = TrialSpec.from_dict(spec_dict)
     try:
@@ -105,8 +119,8 @@ def run_trial(spec_dict: dict[str, Any], ctx_dict: dict[str, Any], threads: int,
                 proba = None
         peak = metrics.peak_rss_mb()
         if ds.task == "regression":
-            return _saved(runtime, model, spec, ds,
-                          _regression_result(model, X_tr, y_tr, X_te, y_te, train_s, predict_s, peak, started))
+            return _timed(t_start, _saved(runtime, model, spec, ds, _regression_result(
+                model, X_tr, y_tr, X_te, y_te, train_s, predict_s, peak, started)))
         sc = metrics.scores(y_te, y_pred, ds.n_classes)
         wrong = np.flatnonzero(y_pred != y_te)[:_MAX_MISCLASSIFIED]
         misclassified = [
@@ -114,7 +128,7 @@ def run_trial(spec_dict: dict[str, Any], ctx_dict: dict[str, Any], threads: int,
              "confidence": None if proba is None else float(proba[i].max())}
             for i in wrong
         ]
-        return _saved(runtime, model, spec, ds, {
+        return _timed(t_start, _saved(runtime, model, spec, ds, {
             "status": "ok", "error": None,
             "accuracy": sc["accuracy"], "macro_f1": sc["macro_f1"],
             "train_s": train_s, "predict_s": predict_s,
@@ -125,14 +139,20 @@ def run_trial(spec_dict: dict[str, Any], ctx_dict: dict[str, Any], threads: int,
             "extra": {"confusion": sc["confusion"], "misclassified": misclassified, "classes": list(ds.classes),
                       "train_samples_per_s": len(X_tr) / train_s if train_s > 0 else None},
             "versions": versions(), "started": _iso(started), "task": "classification",
-        })
+        }))
     except Exception as exc:  # noqa: BLE001 - a failing trial is a result, not a crash
         from ..errors import UserError
 
         detail = str(exc) if isinstance(exc, UserError) else "".join(
             traceback.format_exception(type(exc), exc, exc.__traceback__)[-6:])
-        return {"status": "failed", "error": f"{type(exc).__name__}: {detail}".strip(),
-                "versions": versions(), "started": _iso(started)}
+        return _timed(t_start, {"status": "failed", "error": f"{type(exc).__name__}: {detail}".strip(),
+                                "versions": versions(), "started": _iso(started)})
+
+
+def _timed(t_start: float, result: dict[str, Any]) -> dict[str, Any]:
+    """Record the trial's whole time in its worker (data split, fit, predict, scoring) as extra["trial_s"]."""
+    result["extra"] = {**(result.get("extra") or {}), "trial_s": time.perf_counter() - t_start}
+    return result
 
 
 def _regression_result(model: Any, X_tr: np.ndarray, y_tr: np.ndarray, X_te: np.ndarray, y_te: np.ndarray,
