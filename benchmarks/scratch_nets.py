@@ -158,6 +158,8 @@ def main() -> None:
     ap.add_argument("--table", action="store_true", help="only print the table of --results")
     ap.add_argument("--merge", type=Path, nargs="*", default=[], help="more result files to put in the table")
     ap.add_argument("--write", action="store_true", help="also write the table into BENCHMARKS.md")
+    ap.add_argument("--section", default=None,
+                    help="BENCHMARKS.md section (default: scratch-nets, or scratch-nets-text when only lstm/gru ran)")
     args = ap.parse_args()
     if args.job:
         print(json.dumps(job(json.loads(args.job))))
@@ -193,7 +195,11 @@ def main() -> None:
         sys.path.insert(0, str(Path(__file__).parent))
         from _md import update_section
 
-        update_section("scratch-nets", "Scratch neural nets vs their torch twins (MNIST)", body)
+        text_only = {r["case"] for r in rows} <= {"lstm", "gru"}
+        section = args.section or ("scratch-nets-text" if text_only else "scratch-nets")
+        title = ("Scratch recurrent nets vs their torch twins (IMDB: 6,250 training reviews, 5,000 test reviews)"
+                 if text_only else "Scratch neural nets vs their torch twins (MNIST)")
+        update_section(section, title, body)
 
 
 if __name__ == "__main__":

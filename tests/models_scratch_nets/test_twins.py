@@ -240,3 +240,29 @@ def test_schedules_and_shifts_are_the_torch_wrappers(torch):
     x = rng.random((6, 2, 7, 9)).astype(np.float32)
     shifts = rng.integers(-2, 3, size=(6, 2))
     np.testing.assert_array_equal(mine.random_shift(x, shifts, 2), theirs.random_shift(torch.from_numpy(x), shifts, 2))
+
+
+@pytest.mark.parametrize("name", ["scratch-lstm", "scratch-gru"])
+def test_recurrent_nets_start_from_the_twins_keras_initialisation(torch, reviews, name):
+    """Same distributions as the torch twin (not the same draws): without this the scratch twin trained far
+    slower (0.71 against 0.84 on 6,250 IMDB reviews)."""
+    X, y, _, _ = reviews
+    settings = {"units": 6, "embedding_dim": 5, "max_words": 30, "maxlen": 10, "epochs": 1}
+    scratch = MODELS.get(name)(**settings, random_state=0).fit(X, y)
+    twin = twin_class(name)(**settings, device="cpu", random_state=0)
+    twin.vectorizer_ = scratch.vectorizer_
+    module = twin._build_module((10,), 2)
+    net = scratch._build_net((10,), 2, 0)
+    emb, rnn, dense = net.layers[0], net.layers[2], net.layers[-1]
+    for w, w_t in ((emb.params["weight"], module.emb.weight), (rnn.params["weight_ih"], module.rnn.weight_ih_l0),
+                   (dense.params["weight"], module.out.weight)):
+        w_t = w_t.detach().numpy()
+        assert w.shape == w_t.shape and np.abs(w).max() <= np.abs(w_t).max() * 1.5 + 1e-6
+        assert np.abs(w).max() >= np.abs(w_t).max() * 0.5
+    assert not emb.params["weight"][0].any()
+    for gate in np.split(rnn.params["weight_hh"], rnn.params["weight_hh"].shape[0] // 6):
+        np.testing.assert_allclose(gate @ gate.T, np.eye(6), atol=1e-5)
+    bias = rnn.params["bias_ih"]
+    expected = module.rnn.bias_ih_l0.detach().numpy()
+    np.testing.assert_array_equal(bias, expected)  # zeros, and the LSTM forget gate at 1
+    assert not rnn.params["bias_hh"].any() and not dense.params["bias"].any()

@@ -51,6 +51,16 @@ def glorot_uniform(rng, shape, dtype=np.float32) -> np.ndarray:
     return _draw(rng, shape, dtype, bound=math.sqrt(6.0 / (fi + fo)))
 
 
+def orthogonal(rng, shape, dtype=np.float32) -> np.ndarray:
+    """A (rows, cols) matrix with orthonormal rows or columns (QR of a Gaussian, signs fixed), as
+    ``torch.nn.init.orthogonal_`` and Keras' ``Orthogonal``."""
+    rows, cols = shape
+    a = rng.standard_normal((max(rows, cols), min(rows, cols)))
+    q, r = np.linalg.qr(a)
+    q *= np.sign(np.diag(r))
+    return (q if rows >= cols else q.T).astype(dtype)
+
+
 def torch_default(rng, shape, dtype=np.float32, fan_in: int | None = None) -> np.ndarray:
     """torch's default for Linear/Conv weights and biases: U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
 

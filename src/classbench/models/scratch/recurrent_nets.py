@@ -90,6 +90,40 @@ class Bidirectional(L.Layer):
         return dx + self._flip(dx_b, rev)
 
 
+def _keras_init(net: L.Sequential, cell: str, units: int, rng: np.random.Generator, dtype: Any) -> None:
+    """Keras' defaults, as the torch twins (``text/nets.py``) and the notebook: embeddings U(-0.05, 0.05)
+    (padding row zero), Glorot-uniform input and output weights, orthogonal recurrent weights per gate,
+    zero biases except the LSTM forget gate's (1, in ``bias_ih``)."""
+    from ...engine.init import glorot_uniform, orthogonal
+
+    def visit(layer: L.Layer) -> None:
+        if isinstance(layer, Bidirectional):
+            for inner in layer.inner:
+                visit(inner)
+            return
+        p = layer.params
+        if isinstance(layer, L.Embedding):
+            p["weight"][...] = rng.uniform(-0.05, 0.05, p["weight"].shape)
+            if layer.padding_idx is not None:
+                p["weight"][layer.padding_idx] = 0
+        elif isinstance(layer, (L.LSTM, L.GRU)):
+            p["weight_ih"][...] = glorot_uniform(rng, p["weight_ih"].shape, dtype)
+            p["weight_hh"][...] = np.concatenate([orthogonal(rng, (units, units), dtype)
+                                                  for _ in range(len(p["weight_hh"]) // units)])
+            for key in ("bias_ih", "bias_hh"):
+                if key in p:
+                    p[key][...] = 0
+            if cell == "lstm" and "bias_ih" in p:
+                p["bias_ih"][units: 2 * units] = 1.0  # gates i, f, g, o: the forget gate
+        elif isinstance(layer, L.Dense):
+            p["weight"][...] = glorot_uniform(rng, p["weight"].shape, dtype)
+            if "bias" in p:
+                p["bias"][...] = 0
+
+    for layer in net.layers:
+        visit(layer)
+
+
 class _ScratchRNN(ScratchNetClassifier):
     """Base of ``ScratchLSTM`` / ``ScratchGRU``: raw texts in, token ids to an engine network."""
 
@@ -193,7 +227,9 @@ class _ScratchRNN(ScratchNetClassifier):
                 layers.append(L.Dropout(self.dropout, rng=drop))
             size = self.units * dirs
         layers.append(L.Dense(size, n_classes, rng=rng, init="torch", dtype=dtype))
-        return L.Sequential(*layers, input_grad=False)
+        net = L.Sequential(*layers, input_grad=False)
+        _keras_init(net, self.cell, self.units, rng, dtype)
+        return net
 
     def decode(self, ids: Any) -> str:
         """The words of one encoded row, shape (maxlen,), as the network sees them."""
