@@ -16,7 +16,7 @@ for _name, _target, _family, _summary in [
     ("gru", "nets:GRU", "torch",
      "The notebook's GRU: embedding 50, GRU 32 read at the last real token, dropout 0.2, RMSprop, 5 epochs (PyTorch)"),
     ("embedding-bag", "nets:EmbeddingBag", "torch",
-     "Mean of word embeddings -> linear (fastText; hidden=16: the notebook's dense 16; ngrams=2: + bigrams) (PyTorch)"),
+     "The notebook's bag: mean of word embeddings -> dense 16 -> output (hidden=0: fastText's linear model; ngrams=2: + bigrams) (PyTorch)"),
     ("text-cnn", "nets:TextCNN", "torch",
      "1-D CNN (Kim 2014): 3/4/5-token windows x 64 maps, max over time, dropout 0.5 (PyTorch)"),
     ("tfidf-logreg", "linear:TfidfLogReg", "sklearn",
