@@ -103,6 +103,19 @@ def test_learning_curves_only_for_models_with_epochs_and_top_n(synthetic):
     assert confusion.count("<img") == 3 and "top 3 of 12 models" in confusion
 
 
+def test_stopped_trials_show_their_partial_curves(synthetic):
+    store, run_id = synthetic(n_models=4, n_seeds=1, neural_every=1)
+    trial = store.trials(run_id)[0]
+    history = [{"epoch": e, "loss": 1.0 / e, "accuracy": 0.5 + 0.1 * e, "seconds": 1.0} for e in (1, 2, 3)]
+    store.record(run_id, trial["trial_key"], {"status": "timeout", "history": history, "error":
+                 "stopped after its time budget of 5 s; 3 finished epoch(s) kept in its history"})
+    _, text, parsed = report_of(store, run_id)
+    curves = re.search(r'<section id="learning-curves">(.*?)</section>', text).group(1)
+    assert f"{trial['model_label']} · {trial['dataset']} · seed {trial['seed']} · stopped (timeout) after 3 epoch(s)" in curves
+    assert "3 finished epoch(s) kept in its history" in curves
+    assert curves.count('<div class="card">') == 4  # 3 finished models and the stopped one
+
+
 def test_single_model_single_class_and_classical_only(synthetic):
     store, run_id = synthetic(n_models=1, n_seeds=1, neural_every=0, classes_override=1)
     _, text, doc = report_of(store, run_id)

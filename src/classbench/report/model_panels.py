@@ -57,10 +57,29 @@ def learning_curves_panel(ctx: ReportContext) -> Section:
         note = _limited(ctx, ds, len(top), total, "with multi-epoch history")
         if note:
             blocks.append(note)
+        blocks += _stopped_cards(ctx, ds)
     if not blocks:
         blocks.append(Note("No model in this run trained over several epochs (classical models fit in one step), "
                            "so there are no learning curves."))
     return Section("learning-curves", "Learning curves", blocks)
+
+
+def _stopped_cards(ctx: ReportContext, dataset: str) -> list[Card]:
+    """Partial curves of trials stopped mid-training (timeout, crashed or killed worker, interrupted) that had
+    streamed at least two epochs: one card per trial, up to ``top_n`` per dataset."""
+    cards = []
+    stopped = [t for t in ctx.trials if t["dataset"] == dataset and t["status"] in ("timeout", "failed", "interrupted")
+               and plots.has_curves([t.get("history") or []])]
+    for t in stopped[: ctx.top_n]:
+        hist = t["history"]
+        where = f"{t['model_label']} · {dataset} · seed {t['seed']}"
+        fig = plots.learning_curve_figure([hist], f"{where}: stopped after {len(hist)} epochs")
+        card = Card(f"{where} · stopped ({t['status']}) after {len(hist)} epoch(s)",
+                    [Figure(f"curves-stopped-{_slug(dataset)}-{_slug(t['model_label'])}-{t['seed']}-{t.get('fold') or 0}",
+                            plots.to_png(fig), f"partial learning curves of {where}")])
+        card.blocks.append(Note(str(t.get("error") or "stopped before it finished").splitlines()[0][:300], "warn"))
+        cards.append(card)
+    return cards
 
 
 def summed_confusion(trials: list[dict[str, Any]]) -> tuple[np.ndarray | None, list[str]]:
