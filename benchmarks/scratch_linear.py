@@ -11,8 +11,6 @@ scikit-learn's; the SMO kernel SVM >= 0.97 trained on the first 10,000 training 
 from __future__ import annotations
 
 import argparse
-import gzip
-import os
 import sys
 import time
 import warnings
@@ -20,31 +18,13 @@ from pathlib import Path
 
 import numpy as np
 
-FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
-         "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
-
-
-def find_mnist() -> Path:
-    for base in os.environ.get("CLASSBENCH_DATA", "").split(os.pathsep):
-        for cand in (Path(base) / "mnist", Path(base)):
-            if base and all((cand / f).exists() for f in FILES):
-                return cand
-    sys.exit("Set CLASSBENCH_DATA to a folder holding mnist/ with the four IDX .gz files.")
-
-
-def read_idx(path: Path) -> np.ndarray:
-    with gzip.open(path) as f:
-        data = f.read()
-    ndim = data[3]
-    shape = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
+sys.path.insert(0, str(Path(__file__).parent))
+from _mnist import mnist_arrays  # noqa: E402
 
 
 def load_mnist() -> tuple[np.ndarray, ...]:
-    d = find_mnist()
-    Xtr, ytr, Xte, yte = (read_idx(d / f) for f in FILES)
-    return (Xtr.reshape(len(Xtr), -1) / np.float32(255), ytr.astype(np.int64),
-            Xte.reshape(len(Xte), -1) / np.float32(255), yte.astype(np.int64))
+    Xtr, ytr, Xte, yte = mnist_arrays()
+    return Xtr.reshape(len(Xtr), -1) / np.float32(255), ytr, Xte.reshape(len(Xte), -1) / np.float32(255), yte
 
 
 def timed_fit(model, X, y, Xte, yte) -> tuple[float, float]:

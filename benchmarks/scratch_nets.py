@@ -20,7 +20,6 @@ come, so ``--table`` can print the table of a run that was interrupted.
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import os
 import resource
@@ -32,8 +31,9 @@ from pathlib import Path
 
 import numpy as np
 
-FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
-         "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
+sys.path.insert(0, str(Path(__file__).parent))
+from _mnist import find_mnist, mnist_arrays  # noqa: E402
+
 #: key -> (registry name of the torch twin, extra settings for both twins)
 CASES = {"lenet5": ("lenet5", {}), "mlp": ("mlp", {}), "mlp-squared": ("mlp", {"loss": "squared"}),
          "seed-cnn": ("seed-cnn", {}), "lstm": ("lstm", {}), "gru": ("gru", {})}
@@ -44,26 +44,11 @@ TARGETS = {"lenet5": "acc >= 0.988, s/epoch <= 3x, peak <= 2 GiB", "mlp": "withi
 IMDB = {"n_train": 6250, "n_test": 5000}
 
 
-def find_mnist() -> Path:
-    for base in os.environ.get("CLASSBENCH_DATA", "").split(os.pathsep):
-        for cand in (Path(base) / "mnist", Path(base)):
-            if base and all((cand / f).exists() for f in FILES):
-                return cand
-    sys.exit("Set CLASSBENCH_DATA to a folder holding mnist/ with the four IDX .gz files.")
-
-
-def read_idx(path: Path) -> np.ndarray:
-    with gzip.open(path) as f:
-        data = f.read()
-    ndim = data[3]
-    shape = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
 
 
 def load_mnist() -> tuple[np.ndarray, ...]:
-    d = find_mnist()
-    Xtr, ytr, Xte, yte = (read_idx(d / f) for f in FILES)
-    return (Xtr[:, None] / np.float32(255), ytr.astype(np.int64), Xte[:, None] / np.float32(255), yte.astype(np.int64))
+    Xtr, ytr, Xte, yte = mnist_arrays()
+    return Xtr[:, None] / np.float32(255), ytr, Xte[:, None] / np.float32(255), yte
 
 
 def job(spec: dict) -> dict:

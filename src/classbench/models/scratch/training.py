@@ -31,38 +31,10 @@ from ...engine import functional as F
 from ...engine import layers as L
 from ...errors import UserError
 from ...params import Param
-from ..neural_params import TRAINING_PARAMS
+from ..neural_params import TRAINING_PARAMS, augment_shift, lr_factor
 
 LOSSES = ("cross-entropy", "squared")
 _EVAL_BATCH = 256  # bounds the im2col buffers at prediction time (seed-cnn: ~160 MB)
-
-
-def lr_factor(schedule: str, step: int, total: int) -> float:
-    """Multiplier of the peak learning rate at optimizer ``step`` (0-based) of ``total`` steps.
-
-    The torch wrapper's schedules, number for number (a test compares them): constant; step (/10 at
-    50% and 75%); cosine (1 -> 0); onecycle (cosine warm-up 1/25 -> 1 over 30%, cosine down to 1/25e4).
-    """
-    t = step / max(total, 1)
-    if schedule == "constant":
-        return 1.0
-    if schedule == "step":
-        return 0.1 ** (int(t >= 0.5) + int(t >= 0.75))
-    if schedule == "cosine":
-        return 0.5 * (1.0 + math.cos(math.pi * t))
-    if schedule == "onecycle":
-        start, end, warm = 1.0 / 25.0, 1.0 / 25.0 / 1e4, 0.3
-        if t < warm:
-            return start + (1.0 - start) * 0.5 * (1.0 - math.cos(math.pi * t / warm))
-        u = (t - warm) / (1.0 - warm)
-        return end + (1.0 - end) * 0.5 * (1.0 + math.cos(math.pi * u))
-    raise ValueError(f"unknown learning-rate schedule {schedule!r}")
-
-
-def augment_shift(image_size: tuple[int, ...]) -> int:
-    """Largest shift of the ``augment`` option: 2 pixels per full 14 of the shorter side (the torch
-    wrapper's rule: MNIST +-2 px, 60x80 faces +-4 px, images under 14 px are not shifted)."""
-    return int(min(image_size)) // 14
 
 
 def random_shift(x: np.ndarray, shifts: np.ndarray, pad: int) -> np.ndarray:
