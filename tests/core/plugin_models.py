@@ -75,3 +75,20 @@ class Epochs(Majority):
                 time.sleep(2.5)  # the watcher sends rows once a second
                 os._exit(3)
         return super().fit(X, y)
+
+
+@MODELS.register("test-slow-seed", family="test", modalities=("image", "tabular"),
+                 summary="majority; sleeps `seconds` first when its seed is `slow_seed`")
+class SlowSeed(Majority):
+    param_space = {"random_state": Param(int, nullable=True), "seconds": Param(float, low=0.0),
+                   "slow_seed": Param(int)}
+
+    def __init__(self, seconds=30.0, slow_seed=1, random_state=None):
+        self.seconds, self.slow_seed, self.random_state = seconds, slow_seed, random_state
+
+    def fit(self, X, y, *, X_val=None, y_val=None):
+        import time
+
+        if self.random_state == self.slow_seed:
+            time.sleep(self.seconds)
+        return super().fit(X, y)

@@ -3,7 +3,8 @@
 A worker is a spawned process fed trials over a pipe. The driver watches both the pipes and the
 processes, so a trial whose worker dies (crash, segfault, killed for memory) is recorded as failed,
 and a trial past its time budget has its worker killed and is recorded as ``timeout``; in both cases a
-fresh worker replaces the old one and the suite goes on.
+fresh worker replaces the old one and the suite goes on. Trials known to be short (a few ms of
+hand-off matter there) are queued one deep behind the running one (see ``LocalExecutor._room``).
 
 While a trial trains, its worker streams each new per-epoch history row to the driver (a watcher thread
 reads the model's ``history_`` once a second), so a trial stopped for time, memory or a crash keeps the
@@ -13,6 +14,7 @@ epochs it had finished.
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -43,8 +45,16 @@ def _worker_main(conn: Connection, warm: tuple[str, ...] = ()) -> None:
             msg = conn.recv()
         except EOFError:
             return
-        if msg is None:
-            return
+        if msg is None:  # shut down: nothing to flush, so skip the interpreter's teardown (~0.3 s)
+            import sys
+
+            for stream in (sys.stdout, sys.stderr):
+                try:
+                    stream.flush()
+                except (OSError, ValueError, AttributeError):
+                    pass
+            conn.close()
+            os._exit(0)
         job_id, spec, ctx, threads, runtime = msg
         send((job_id, None))  # started: the time budget counts from here, not from process spawn
         watcher = _HistoryWatcher(job_id, send)
@@ -112,17 +122,18 @@ def _rss_mb(pid: int) -> float:
 class _Worker:
     process: Any
     conn: Connection
-    job: Any = None
+    jobs: list[tuple[Any, Any]] = field(default_factory=list)  # (job, message) sent and not finished, in order
+    running: bool = False  # jobs[0] has said it started
     started: float = 0.0
     history: list[dict[str, Any]] = field(default_factory=list)  # epochs streamed so far by the running trial
 
 
 @dataclass
 class Event:
-    """What happened to a job: ``result`` is the trial's result dict."""
+    """What happened to a job: ``result`` is the trial's result dict, or None when the job just started."""
 
     job: Any
-    result: dict[str, Any]
+    result: dict[str, Any] | None
 
 
 @dataclass
@@ -132,9 +143,14 @@ class LocalExecutor:
     runtime: dict[str, Any] = field(default_factory=dict)  # per-run options for every trial (device)
     time_budget: float | None = None  # seconds per trial
     memory_budget: float | None = None  # MiB of resident memory per worker
+    queue_below: float = 0.5  # queue a trial behind a running one whose kind takes less than this (s)
     _pool: list[_Worker] = field(default_factory=list)
     _ctx: Any = None
     _warm: tuple[str, ...] = ()
+    _backlog: list[tuple[Any, Any]] = field(default_factory=list)  # submitted, not yet sent to a worker
+    _lost: dict[int, int] = field(default_factory=dict)  # id(job) -> workers that died before it started
+    _events: list[Event] = field(default_factory=list)  # decided outside next_events, yielded by it
+    _durations: dict[str, list[float]] = field(default_factory=dict)  # kind of trial -> recent durations
 
     def __post_init__(self) -> None:
         self._ctx = mp.get_context("spawn")
@@ -152,111 +168,162 @@ class LocalExecutor:
         child.close()
         return _Worker(proc, parent)
 
+    # Short trials are queued: a worker that runs a trial of a kind known to take under `queue_below`
+    # seconds already holds the next one in its pipe, so it starts it the moment it sends its result,
+    # without waiting for the driver to record that result (a few ms a trial, most of the overhead of
+    # tiny trials). A trial is never queued behind a long one, so no worker idles while another holds
+    # two. A queued trial counts as started only when its worker says so.
+    @staticmethod
+    def _kind(msg: Any) -> str:
+        spec = msg[1]
+        return repr((spec.get("dataset"), spec.get("model")))
+
+    def _short(self, msg: Any) -> bool:
+        recent = self._durations.get(self._kind(msg))
+        return bool(recent) and sorted(recent)[len(recent) // 2] < self.queue_below
+
+    def _room(self, w: _Worker) -> bool:
+        return not w.jobs or (len(w.jobs) == 1 and self._short(w.jobs[0][1]))
+
     def idle(self) -> int:
-        return sum(w.job is None for w in self._pool) + (self.workers - len(self._pool))
+        free = sum(self._room(w) for w in self._pool) + (self.workers - len(self._pool))
+        return max(0, free - len(self._backlog))
 
     def busy(self) -> int:
-        return sum(w.job is not None for w in self._pool)
-
-    def submit(self, job: Any, spec: dict[str, Any], ctx: dict[str, Any]) -> None:
-        worker = next((w for w in self._pool if w.job is None), None)
-        if worker is None:
-            worker = self._spawn()
-            self._pool.append(worker)
-        worker.job, worker.started = job, time.monotonic() + 3600.0  # reset when the worker says it started
-        worker.history = []
-        msg = (id(job), spec, ctx, self.threads, self.runtime)
-        try:
-            worker.conn.send(msg)
-        except OSError:  # the idle worker died (killed, out of memory): a fresh one takes the trial
-            self._replace(worker)
-            worker = self._spawn()
-            self._pool.append(worker)
-            worker.job, worker.started, worker.history = job, time.monotonic() + 3600.0, []
-            worker.conn.send(msg)
+        return sum(len(w.jobs) for w in self._pool) + len(self._backlog)
 
     def running(self) -> list[Any]:
-        return [w.job for w in self._pool if w.job is not None]
+        return [w.jobs[0][0] for w in self._pool if w.running]
+
+    def submit(self, job: Any, spec: dict[str, Any], ctx: dict[str, Any]) -> None:
+        self._backlog.append((job, (id(job), spec, ctx, self.threads, self.runtime)))
+        self._dispatch()
+
+    def _dispatch(self) -> None:
+        """Send backlog jobs to idle workers first, then fresh ones, then behind short running trials."""
+        while self._backlog:
+            worker = next((w for w in self._pool if not w.jobs), None)
+            if worker is None and len(self._pool) < self.workers:
+                worker = self._spawn()
+                self._pool.append(worker)
+            if worker is None:
+                worker = next((w for w in self._pool if self._room(w)), None)
+            if worker is None:
+                return
+            item = self._backlog.pop(0)
+            worker.jobs.append(item)
+            try:
+                worker.conn.send(item[1])
+            except OSError:  # the worker died (killed, out of memory): its jobs go to a fresh one
+                self._events.extend(self._retire(worker, "", died="its pipe was closed"))
+
+    def take_unstarted(self) -> list[Any]:
+        """Remove and return the jobs that were submitted but never started (after ``stop_all``)."""
+        jobs = [job for job, _ in self._backlog]
+        self._backlog.clear()
+        return jobs
 
     def next_events(self, poll: float = 1.0) -> Iterator[Event]:
-        """Block until at least one job finishes, fails or times out (or ``poll`` s pass); yield them."""
-        busy = [w for w in self._pool if w.job is not None]
+        """Block until at least one job starts, finishes, fails or times out (or ``poll`` s pass); yield them."""
+        self._dispatch()
+        if self._events:
+            events, self._events = self._events, []
+            yield from events
+            return
+        busy = [w for w in self._pool if w.jobs]
         if not busy:
             return
         timeout = 0.2 if self.memory_budget else poll
-        if self.time_budget:
-            left = min(w.started + self.time_budget - time.monotonic() for w in busy)
-            timeout = max(0.0, min(poll, left))
+        if self.time_budget and any(w.running for w in busy):
+            left = min(w.started + self.time_budget - time.monotonic() for w in busy if w.running)
+            timeout = max(0.0, min(timeout, left))
         ready = set(wait([w.conn for w in busy] + [w.process.sentinel for w in busy], timeout))
         for w in busy:
-            if w.conn in ready:
-                result = self._receive(w)
-                if result is not None:
-                    job, w.job = w.job, None
-                    yield Event(job, result)
-                    continue
-                if w.process.is_alive() and w.process.sentinel not in ready:
-                    continue
+            if w.conn in ready or w.process.sentinel in ready:
+                yield from self._receive(w)
             if w.process.sentinel in ready or not w.process.is_alive():
                 w.process.join(1)
                 code = w.process.exitcode
                 why = (f"killed by signal {-code}" if code is not None and code < 0 else f"exit code {code}")
                 if code is not None and code == -9:
                     why += " (SIGKILL: often the kernel's out-of-memory killer)"
-                job, history = w.job, w.history
-                self._replace(w)
-                yield Event(job, {"status": "failed", "history": history,
-                                  "error": f"the worker process died while running this "
-                                           f"trial ({why}); the rest of the suite went on"})
+                yield from self._retire(w, f"the worker process died while running this trial ({why}); the "
+                                           f"rest of the suite went on", died=why)
             elif self.memory_budget and _rss_mb(w.process.pid) > self.memory_budget:
-                job, history = w.job, w.history
-                self._replace(w)
-                yield Event(job, {"status": "failed", "history": history,
-                                  "error": f"stopped: its worker went over the memory budget "
-                                           f"of {self.memory_budget:g} MiB"})
-            elif self.time_budget and time.monotonic() - w.started > self.time_budget:
-                result = self._receive(w)  # the epochs (or the result) that came in since the wait
-                if result is not None:
-                    job, w.job = w.job, None
-                    yield Event(job, result)
-                    continue
-                job, history = w.job, w.history
-                self._replace(w)
-                kept = f"; {len(history)} finished epoch(s) kept in its history" if history else ""
-                yield Event(job, {"status": "timeout", "history": history,
-                                  "error": f"stopped after its time budget of {self.time_budget:g} s{kept}"})
+                yield from self._retire(w, f"stopped: its worker went over the memory budget of "
+                                           f"{self.memory_budget:g} MiB")
+            elif self.time_budget and w.running and time.monotonic() - w.started > self.time_budget:
+                yield from self._receive(w)  # the epochs (or the result) that came in since the wait
+                if w.running and time.monotonic() - w.started > self.time_budget:
+                    yield from self._retire(w, f"stopped after its time budget of {self.time_budget:g} s",
+                                            status="timeout")
+        self._dispatch()
 
     def stop_all(self, error: str) -> list[Event]:
-        """Stop every running trial now: each becomes a ``timeout`` event with the epochs it had streamed."""
-        events = []
-        for w in [w for w in self._pool if w.job is not None]:
-            result = self._receive(w)
-            job, history = w.job, w.history
-            self._replace(w)
-            events.append(Event(job, result if result is not None else
-                                {"status": "timeout", "history": history, "error": error}))
+        """Stop every running trial now: each becomes a ``timeout`` event with the epochs it had streamed.
+
+        Jobs that had not started go back to the backlog (``take_unstarted``)."""
+        events: list[Event] = []
+        for w in [w for w in self._pool if w.jobs]:
+            events += [e for e in self._receive(w) if e.result is not None]
+            events += self._retire(w, error, status="timeout")
+        events += [e for e in self._events if e.result is not None]
+        self._events = []
         return events
 
-    @staticmethod
-    def _receive(w: _Worker) -> dict[str, Any] | None:
-        """Read every message waiting from ``w``: note "started" and history rows; return a final result."""
-        while True:
+    def _retire(self, w: _Worker, error: str, status: str = "failed", died: str = "") -> list[Event]:
+        """Kill ``w``: its running trial ends as ``status`` with ``error`` and the epochs it streamed;
+        the jobs it had not started go back to the front of the backlog. ``died``: why the process
+        died by itself (a job that loses three workers that way before it starts fails)."""
+        self._kill(w)
+        self._pool.remove(w)
+        events = []
+        waiting = w.jobs
+        if w.running:
+            job = w.jobs[0][0]
+            waiting = w.jobs[1:]
+            if status == "timeout":
+                kept = f"; {len(w.history)} finished epoch(s) kept in its history" if w.history else ""
+                error += kept
+            events.append(Event(job, {"status": status, "history": w.history, "error": error}))
+        back = []
+        for job, msg in waiting:  # not started: retry elsewhere
+            lost = self._lost[id(job)] = self._lost.get(id(job), 0) + bool(died)
+            if lost > 2:
+                events.append(Event(job, {"status": "failed", "history": [],
+                                          "error": f"{lost} worker processes died before this trial could "
+                                                   f"start (the last: {died}); the rest of the suite went on"}))
+            else:
+                back.append((job, msg))
+        self._backlog[:0] = back
+        return events
+
+    def _receive(self, w: _Worker) -> list[Event]:
+        """Read every message waiting from ``w``: starts, history rows and results, as events."""
+        events = []
+        while w.jobs:
             try:
                 if not w.conn.poll():
-                    return None
-                _, msg = w.conn.recv()
+                    break
+                job_id, msg = w.conn.recv()
             except (EOFError, OSError):
-                return None
-            if msg is None:  # the "started" message
-                w.started = time.monotonic()
+                break
+            job, sent = w.jobs[0]
+            if job_id != id(job):  # cannot happen: a worker runs its jobs in the order they were sent
+                continue
+            if msg is None:  # started: the time budget counts from here, not from when it was sent
+                w.running, w.started, w.history = True, time.monotonic(), []
+                events.append(Event(job, None))
             elif isinstance(msg, tuple) and msg[0] == "history":
                 w.history.extend(msg[1])
             else:
-                return msg
-
-    def _replace(self, w: _Worker) -> None:
-        self._kill(w)
-        self._pool.remove(w)
+                took = (msg.get("extra") or {}).get("trial_s") or time.monotonic() - w.started
+                recent = self._durations.setdefault(self._kind(sent), [])
+                recent[:] = (recent + [float(took)])[-5:]
+                w.jobs.pop(0)
+                w.running, w.history = False, []
+                events.append(Event(job, msg))
+        return events
 
     @staticmethod
     def _kill(w: _Worker) -> None:
@@ -267,7 +334,7 @@ class LocalExecutor:
 
     def shutdown(self, kill: bool = False) -> None:
         for w in self._pool:
-            if kill or w.job is not None:
+            if kill or w.jobs:
                 self._kill(w)
                 continue
             try:

@@ -86,6 +86,7 @@ class RayExecutor:
     _history: dict[Any, list[dict[str, Any]]] = field(default_factory=dict)  # epochs streamed per running trial
     _gpus: float = 0.0
     _owns_cluster: bool = False
+    _started: list[Any] = field(default_factory=list)  # submitted jobs whose start is not yet announced
 
     def __post_init__(self) -> None:
         ray = self._ray = _import_ray()
@@ -135,9 +136,17 @@ class RayExecutor:
         gen = self._remote.options(**opts).remote(spec, ctx, self.threads, self.runtime)
         self._running[gen] = (job, time.monotonic())
         self._history[gen] = []
+        self._started.append(job)
+
+    def take_unstarted(self) -> list[Any]:
+        """Ray starts every submitted trial (the driver submits no more than the cluster runs at once)."""
+        return []
 
     def next_events(self, poll: float = 1.0) -> Iterator[Event]:
         ray = self._ray
+        if self._started:
+            started, self._started = self._started, []
+            yield from (Event(job, None) for job in started)
         if not self._running:
             return
         timeout = poll

@@ -349,17 +349,20 @@ def _execute(store: Store, run_id: str, todo: list[PlannedTrial], ctx: DataConte
                     store.record(run_id, event.job.spec.key, event.result)
                     finished += 1
                     _say(opts, _progress_line(finished, n_total, event.job, event.result))
+                queue[:0] = executor.take_unstarted()
                 executor.shutdown(kill=True)
                 _say(opts, f"\nsuite budget of {opts.suite_budget:g} s used up: {finished} trials recorded, "
                            f"{len(queue)} not started. Finish with: classbench run --resume {run_id} --out {opts.out}")
                 return "budget"
             while queue and executor.idle():
                 t = queue.pop(0)
-                store.mark(run_id, t.spec.key, "running")
                 executor.submit(t, t.spec.to_dict(), ctx_dict)
             poll = 1.0 if deadline is None else max(0.0, min(1.0, deadline - time.monotonic()))
             for event in executor.next_events(poll):
                 t = event.job
+                if event.result is None:  # it started (a submitted trial may wait behind a short one)
+                    store.mark(run_id, t.spec.key, "running")
+                    continue
                 store.record(run_id, t.spec.key, event.result)
                 finished += 1
                 _say(opts, _progress_line(finished, n_total, t, event.result))
