@@ -153,3 +153,11 @@ def test_model_all_skips_incompatible_with_a_note(tmp_path, capsys):
     trials = plan(suite, DataContext(), skip_incompatible=True, notes=notes)
     assert [t.spec.model.name for t in trials] == ["ridge"]
     assert text_models[0] in notes[0] and "cannot take image data" in notes[0]
+
+
+def test_exit_fast_runs_atexit_handlers_flushes_and_keeps_the_code():
+    code = ("import atexit, sys; from classbench.cli import exit_fast; "
+            "atexit.register(lambda: print('bye', flush=False)); print('hi', end=' '); "
+            "print('err', file=sys.stderr, end=''); exit_fast(3)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert (r.returncode, r.stdout, r.stderr) == (3, "hi bye\n", "err")
