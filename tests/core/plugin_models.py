@@ -92,3 +92,21 @@ class SlowSeed(Majority):
         if self.random_state == self.slow_seed:
             time.sleep(self.seconds)
         return super().fit(X, y)
+
+
+@MODELS.register("test-hog", family="test", modalities=("image", "tabular"),
+                 summary="allocates memory without bound (gives up at `limit_mb`)")
+class Hog(Majority):
+    param_space = {"random_state": Param(int, nullable=True), "limit_mb": Param(int, low=50)}
+
+    def __init__(self, limit_mb=4000, random_state=None):
+        self.limit_mb, self.random_state = limit_mb, random_state
+
+    def fit(self, X, y, *, X_val=None, y_val=None):
+        import time
+
+        blocks = []
+        for _ in range(self.limit_mb // 50):
+            blocks.append(np.ones(50 * 2**20 // 8))  # written, so resident
+            time.sleep(0.02)
+        return super().fit(X, y)

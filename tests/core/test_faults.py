@@ -174,3 +174,41 @@ def test_sigkill_of_the_driver_loses_only_running_trials(tmp_path):
     assert "4 trials (2 already done)" in r.stderr
     rows = dict(db.execute("SELECT model, status FROM trials").fetchall())
     assert set(rows.values()) == {"ok"}
+
+
+def test_a_model_that_allocates_without_bound_is_stopped_by_the_memory_budget(tmp_path):
+    out = tmp_path / "out"
+    r = cli("run", "--dataset", "digits", "--model", "test-hog", "--model", "ridge", "--memory-budget", "700",
+            "--out", str(out), "--no-report", env=PLUGIN)
+    assert r.returncode == 0, r.stderr
+    db = sqlite3.connect(out / "classbench.db")
+    rows = dict(db.execute("SELECT model, status FROM trials").fetchall())
+    assert rows == {"test-hog": "failed", "ridge": "ok"}
+    error = db.execute("SELECT error FROM trials WHERE model = 'test-hog'").fetchone()[0]
+    assert "went over the memory budget of 700 MiB" in error
+
+
+def test_two_runs_writing_to_one_database_at_once(tmp_path):
+    """Two `classbench run` processes share one --out: both finish, every trial of each is recorded."""
+    import os
+
+    out = tmp_path / "out"
+    env = {**os.environ, "PYTHONPATH": f"{ROOT / 'tests' / 'core'}"}
+    args = [sys.executable, "-m", "classbench", "run", "--dataset", "digits", "--model", "ridge", "--model", "lda",
+            "--seeds", "12", "--out", str(out), "--no-report"]
+    procs = [subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    results = [(p.communicate(timeout=300), p.returncode) for p in procs]
+    assert all(code == 0 for _, code in results), results
+    db = sqlite3.connect(out / "classbench.db")
+    assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    runs = db.execute("SELECT run_id, status FROM runs").fetchall()
+    assert len(runs) == 2 and {status for _, status in runs} == {"finished"}
+    for run_id, _ in runs:
+        statuses = [s for (s,) in db.execute("SELECT status FROM trials WHERE run_id = ?", (run_id,))]
+        assert statuses == ["ok"] * 24
+    import csv
+
+    boards = [[(r["dataset"], r["model"], r["accuracy"], r["macro_f1"])
+               for r in csv.DictReader(open(out / "runs" / run_id / "leaderboard.csv"))] for run_id, _ in runs]
+    assert boards[0] == boards[1] and len(boards[0]) == 2

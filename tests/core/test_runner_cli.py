@@ -161,3 +161,15 @@ def test_exit_fast_runs_atexit_handlers_flushes_and_keeps_the_code():
             "print('err', file=sys.stderr, end=''); exit_fast(3)")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert (r.returncode, r.stdout, r.stderr) == (3, "hi bye\n", "err")
+
+
+def test_a_run_id_taken_by_another_run_is_not_reused(tmp_path, monkeypatch, capsys):
+    from classbench.bench import runner
+
+    ids = iter(["20261129-000000-aaaa", "20261129-000000-aaaa", "20261129-000000-bbbb"])
+    monkeypatch.setattr(runner, "new_run_id", lambda: next(ids))
+    for _ in range(2):
+        assert main(["run", "--dataset", "digits", "--model", "ridge", "--out", str(tmp_path), "--no-report",
+                     "--quiet"]) == 0
+    runs = sqlite3.connect(tmp_path / "classbench.db").execute("SELECT run_id FROM runs ORDER BY run_id").fetchall()
+    assert runs == [("20261129-000000-aaaa",), ("20261129-000000-bbbb",)]

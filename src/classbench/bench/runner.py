@@ -240,10 +240,17 @@ def _run(suite: SuiteSpec, opts: RunOptions, store: Store, on_finish: Callable[[
     if executor is None:
         executor = make_executor(opts)  # connects to Ray (if asked) before anything is written
     if not opts.resume:
-        run_id = new_run_id()
-        store.create_run(run_id, suite.to_dict(), opts.command,
-                         {"workers": opts.workers, "data_dir": opts.data_dir, "executor": opts.executor,
-                          "time_budget": opts.time_budget, "device": opts.device, "notes": notes}, versions())
+        for attempt in range(5):  # two runs started in the same second into one database: ids may collide
+            run_id = new_run_id()
+            try:
+                store.create_run(run_id, suite.to_dict(), opts.command,
+                                 {"workers": opts.workers, "data_dir": opts.data_dir, "executor": opts.executor,
+                                  "time_budget": opts.time_budget, "device": opts.device, "notes": notes},
+                                 versions())
+                break
+            except sqlite3.IntegrityError:
+                if attempt == 4:
+                    raise
     else:
         store.set_run_status(run_id, "running")
     if opts.save_models:  # saved models (issue 8): run_trial saves each fitted model there
