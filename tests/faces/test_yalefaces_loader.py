@@ -171,6 +171,53 @@ def test_zip_archive_as_the_ucsd_mirror_ships_it(tmp_path):
     assert "yalefaces/subject01.glasses.gif" in ds.provenance["ignored"]
 
 
+def _hostile_zip(tmp_path, files, members):
+    """DIR/yalefaces/yalefaces.zip holding the good images (``files``) and ``members`` as ZipInfo/bytes."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in files.items():
+            zf.writestr(f"yalefaces/{name}", data)
+        for info, data in members:
+            zf.writestr(info, data)
+    (tmp_path / "d" / "yalefaces").mkdir(parents=True)
+    (tmp_path / "d" / "yalefaces" / "yalefaces.zip").write_bytes(buf.getvalue())
+    return DataContext(data_dirs=[tmp_path / "d"], download=False)
+
+
+def test_zip_members_with_traversal_or_absolute_names_are_never_extracted(tmp_path):
+    """The zip is read in memory, never extracted: hostile names cannot write anywhere."""
+    files = write_faces(tmp_path / "src")
+    ctx = _hostile_zip(tmp_path, files, [("../../subject02.happy", files["subject02.happy"]),
+                                         ("/tmp/evil/subject03.sad", files["subject03.sad"])])
+    ds = load(ctx, width=8, height=8, crop=[])
+    assert sorted(all_names(ds)) == canonical_names()
+    assert not (tmp_path / "subject02.happy").exists() and not (tmp_path.parent / "subject02.happy").exists()
+    assert sorted(p.name for p in (tmp_path / "d" / "yalefaces").iterdir()) == ["yalefaces.zip"]
+
+
+def test_zip_symlink_member_is_not_followed(tmp_path):
+    files = write_faces(tmp_path / "src")
+    del files["subject04.wink"]
+    link = zipfile.ZipInfo("yalefaces/subject04.wink")
+    link.external_attr = (0o120777 << 16)  # a symbolic link to /etc/passwd
+    with pytest.raises(DataError, match=r"subject04.wink is not an image file \(it starts with b'/etc/pas'\)"):
+        load(_hostile_zip(tmp_path, files, [(link, b"/etc/passwd")]), width=8, height=8, crop=[])
+
+
+def test_oversized_zip_member_is_refused_without_reading_it(tmp_path, monkeypatch):
+    import classbench.datasets.yalefaces as yf
+
+    monkeypatch.setattr(yf, "MAX_IMAGE_BYTES", 100_000)
+    files = write_faces(tmp_path / "src")
+    del files["subject05.happy"]
+    ctx = _hostile_zip(tmp_path, files, [("yalefaces/subject05.happy", b"\0" * 1_000_000)])  # a zip bomb in small
+    with pytest.raises(DataError, match=r"subject05.happy cannot be read \(it is 1,000,000 bytes uncompressed"):
+        load(ctx, width=8, height=8, crop=[])
+    with pytest.warns(UserWarning, match="subject05.happy"):
+        ds = load(ctx, width=8, height=8, crop=[], skip_bad=True)
+    assert "subject05.happy" not in all_names(ds) and len(all_names(ds)) == 164
+
+
 def test_extracted_zip_folder_layout(tmp_path):
     write_faces(tmp_path / "d" / "yalefaces" / "yalefaces")  # unzip inside DIR/yalefaces/
     ds = load(DataContext(data_dirs=[tmp_path / "d"], download=False), width=8, height=8, crop=[])

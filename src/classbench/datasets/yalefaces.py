@@ -62,6 +62,15 @@ def canonical_names() -> list[str]:
     return [f"subject{s:02d}.{c}" for s in range(1, N_SUBJECTS + 1) for c in CONDITIONS]
 
 
+MAX_IMAGE_BYTES = 16 * 2**20  # a Yale GIF is about 78 KB
+
+
+def _check_size(name: str, size: int, what: str) -> None:
+    if size > MAX_IMAGE_BYTES:
+        raise OSError(f"it is {size:,} {what}, and a Yale image is about 78 KB, so it was not read: the "
+                      f"archive is damaged or not the Yale faces")
+
+
 def _ignorable(name: str) -> bool:
     base = name.rsplit("/", 1)[-1]
     return (not base or base.startswith(".") or name.startswith("__MACOSX/") or "/__MACOSX/" in name
@@ -82,12 +91,19 @@ class _Found:
         return f"{self.path}" if self.kind == "folder" else f"{self.path} (zip archive)"
 
     def read_entry(self, name: str, zf: zipfile.ZipFile | None = None) -> bytes:
-        """The bytes of entry ``name`` (a file in the folder or a member of the zip)."""
+        """The bytes of entry ``name`` (a file in the folder or a member of the zip).
+
+        Zip members are read in memory, never extracted, so member names with ``../`` or absolute
+        paths cannot write anywhere, and a symlink member is only the bytes of its target's name.
+        An entry over ``MAX_IMAGE_BYTES`` (a zip bomb, or not a Yale image) is refused unread (OSError).
+        """
         if self.kind == "folder":
+            _check_size(name, (self.path / name).stat().st_size, "bytes")
             return (self.path / name).read_bytes()
         if zf is None:
             with zipfile.ZipFile(self.path) as own:
-                return own.read(name)
+                return self.read_entry(name, own)
+        _check_size(name, zf.getinfo(name).file_size, "bytes uncompressed")
         return zf.read(name)
 
     def read_all(self) -> dict[str, bytes | Exception]:
@@ -116,7 +132,12 @@ def _classify(found: _Found, names: list[str]) -> _Found:
             found.unexpected.append(name)
         elif canonical in found.images:
             other = found.images[canonical]
-            if found.read_entry(other) != found.read_entry(name):
+            try:
+                same = found.read_entry(other) == found.read_entry(name)
+            except OSError:  # too big to be an image (see read_entry): not a copy of one
+                found.unexpected.append(name)
+                continue
+            if not same:
                 raise DataError(f"yalefaces: {found.describe()} holds both {other!r} and {name!r}, which are the "
                                 f"same image ({canonical}) but differ. Delete the wrong one.")
             found.ignored.append(name)
