@@ -352,7 +352,14 @@ def main(argv: list[str] | None = None) -> int:
 
 def entry() -> None:
     """The ``classbench`` command: :func:`main`, then :func:`exit_fast`."""
-    exit_fast(main())
+    import os
+
+    try:
+        code = main()
+    except BrokenPipeError:  # `classbench list models | head`: the reader left early; no traceback for that
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 141  # as a shell reports a program stopped by SIGPIPE
+    exit_fast(code)
 
 
 def exit_fast(code: int) -> None:

@@ -173,3 +173,12 @@ def test_a_run_id_taken_by_another_run_is_not_reused(tmp_path, monkeypatch, caps
                      "--quiet"]) == 0
     runs = sqlite3.connect(tmp_path / "classbench.db").execute("SELECT run_id FROM runs ORDER BY run_id").fetchall()
     assert runs == [("20261129-000000-aaaa",), ("20261129-000000-bbbb",)]
+
+
+def test_a_reader_that_leaves_early_gets_no_traceback():
+    """`classbench list models | head -1`: the closed pipe ends the command quietly (exit code 141)."""
+    p = subprocess.Popen([sys.executable, "-m", "classbench", "list", "models"], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, cwd=ROOT)
+    p.stdout.close()  # before the command has printed anything
+    err = p.stderr.read().decode()
+    assert p.wait(timeout=60) == 141 and "Traceback" not in err, err
