@@ -38,6 +38,29 @@ def test_short_trials_are_queued_one_deep_and_run_in_order():
     assert all(e.result["status"] == "ok" for e in events if e.result is not None)
 
 
+def test_two_workers_share_short_trials_and_run_each_once():
+    suite = SuiteSpec(name="q", datasets=(DatasetSpec("digits"),), models=(ModelSpec("ridge"), ModelSpec("lda")),
+                      seeds=tuple(range(6)))
+    ctx = DataContext.from_env(None)
+    trials = plan(suite, ctx)
+    ex = LocalExecutor(workers=2)
+    todo, events, most = list(trials), [], 0
+    try:
+        while todo or ex.busy():
+            while todo and ex.idle():
+                t = todo.pop(0)
+                ex.submit(t, t.spec.to_dict(), asdict(ctx))
+            most = max(most, ex.busy())
+            events += list(ex.next_events(5.0))
+    finally:
+        ex.shutdown()
+    starts = sorted(e.job.seq for e in events if e.result is None)
+    results = sorted(e.job.seq for e in events if e.result is not None)
+    assert starts == results == list(range(12))
+    assert all(e.result["status"] == "ok" for e in events if e.result is not None)
+    assert 2 < most <= 4  # two workers, each running one trial and holding at most one more
+
+
 def _run(out, *extra):
     env = {**os.environ, **PLUGIN, "PYTHONPATH": f"{ROOT / 'tests' / 'core'}"}
     args = [sys.executable, "-m", "classbench", "run", "--dataset", "digits", "--model", "test-slow-seed",
