@@ -16,12 +16,13 @@ from .test_faults import PLUGIN, _wait_for
 from .test_runner_cli import ROOT, cli
 
 
-def test_short_trials_are_queued_one_deep_and_run_in_order():
-    suite = SuiteSpec(name="q", datasets=(DatasetSpec("digits"),), models=(ModelSpec("ridge"),), seeds=tuple(range(5)))
+def _drive(models, seeds, workers):
+    """Run digits x ``models`` x ``seeds`` on a LocalExecutor as the runner does: (events, most in flight)."""
+    suite = SuiteSpec(name="q", datasets=(DatasetSpec("digits"),), models=tuple(ModelSpec(m) for m in models),
+                      seeds=tuple(range(seeds)))
     ctx = DataContext.from_env(None)
-    trials = plan(suite, ctx)
-    ex = LocalExecutor(workers=1)
-    todo, events, most = list(trials), [], 0
+    ex = LocalExecutor(workers=workers)
+    todo, events, most = list(plan(suite, ctx)), [], 0
     try:
         while todo or ex.busy():
             while todo and ex.idle():
@@ -31,6 +32,11 @@ def test_short_trials_are_queued_one_deep_and_run_in_order():
             events += list(ex.next_events(5.0))
     finally:
         ex.shutdown()
+    return events, most
+
+
+def test_short_trials_are_queued_one_deep_and_run_in_order():
+    events, most = _drive(["ridge"], seeds=5, workers=1)
     # the first trial runs alone (its duration is unknown); once ridge is known to be short, the worker
     # holds the next one while it runs the current one
     assert most == 2
@@ -39,21 +45,7 @@ def test_short_trials_are_queued_one_deep_and_run_in_order():
 
 
 def test_two_workers_share_short_trials_and_run_each_once():
-    suite = SuiteSpec(name="q", datasets=(DatasetSpec("digits"),), models=(ModelSpec("ridge"), ModelSpec("lda")),
-                      seeds=tuple(range(6)))
-    ctx = DataContext.from_env(None)
-    trials = plan(suite, ctx)
-    ex = LocalExecutor(workers=2)
-    todo, events, most = list(trials), [], 0
-    try:
-        while todo or ex.busy():
-            while todo and ex.idle():
-                t = todo.pop(0)
-                ex.submit(t, t.spec.to_dict(), asdict(ctx))
-            most = max(most, ex.busy())
-            events += list(ex.next_events(5.0))
-    finally:
-        ex.shutdown()
+    events, most = _drive(["ridge", "lda"], seeds=6, workers=2)
     starts = sorted(e.job.seq for e in events if e.result is None)
     results = sorted(e.job.seq for e in events if e.result is not None)
     assert starts == results == list(range(12))

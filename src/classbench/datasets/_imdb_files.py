@@ -141,16 +141,22 @@ def read_archive(path: Path) -> _Parsed:
     return parsed
 
 
-def _folder_files(root: Path) -> Iterator[tuple[str, str, Path]]:
+def _label_folders(root: Path) -> Iterator[tuple[str, str, Path]]:
+    """(split, label, folder) for aclImdb/{train,test}/{pos,neg}/; DataError naming a missing one."""
     for split in SPLITS:
         for label in CLASSES:
             folder = root / split / label
             if not folder.is_dir():
                 raise DataError(f"IMDB: the folder {folder} is missing. An extracted copy needs "
                                 f"aclImdb/{{train,test}}/{{pos,neg}}/; extract the whole archive {ARCHIVE} again.")
-            for p in sorted(folder.iterdir()):
-                if p.name.endswith(".txt"):
-                    yield split, label, p
+            yield split, label, folder
+
+
+def _folder_files(root: Path) -> Iterator[tuple[str, str, Path]]:
+    for split, label, folder in _label_folders(root):
+        for p in sorted(folder.iterdir()):
+            if p.name.endswith(".txt"):
+                yield split, label, p
 
 
 def read_folder(root: Path) -> _Parsed:
@@ -172,14 +178,9 @@ def read_folder(root: Path) -> _Parsed:
 def _folder_fingerprint(root: Path) -> str:
     """sha256 over the review files' names, sizes and modification times (os.scandir: fast for 50,000)."""
     h = hashlib.sha256()
-    for split in SPLITS:
-        for label in CLASSES:
-            folder = root / split / label
-            if not folder.is_dir():
-                raise DataError(f"IMDB: the folder {folder} is missing. An extracted copy needs "
-                                f"aclImdb/{{train,test}}/{{pos,neg}}/; extract the whole archive {ARCHIVE} again.")
-            with os.scandir(folder) as entries:
-                rows = sorted(f"{split}/{label}/{e.name}\0{st.st_size}\0{st.st_mtime_ns}\n"
-                              for e in entries if e.name.endswith(".txt") for st in (e.stat(),))
-            h.update("".join(rows).encode())
+    for split, label, folder in _label_folders(root):
+        with os.scandir(folder) as entries:
+            rows = sorted(f"{split}/{label}/{e.name}\0{st.st_size}\0{st.st_mtime_ns}\n"
+                          for e in entries if e.name.endswith(".txt") for st in (e.stat(),))
+        h.update("".join(rows).encode())
     return h.hexdigest()

@@ -34,13 +34,13 @@ import numpy as np
 from ..errors import DataError, UserError
 from ..params import Param
 from .base import DataContext, Dataset
-from .byo import ByoSource
 from .byo_tables import (
     MISSING_CAT,
     TABLE_DEFAULTS,
     TABLE_PARAMS,
     Split,
     Table,
+    TableFile,
     is_missing,
     labels_and_split,
     need_columns,
@@ -53,10 +53,9 @@ def _names(text: str | None) -> list[str]:
     return [c.strip() for c in (text or "").split(",") if c.strip()]
 
 
-class CsvTable(ByoSource):
+class CsvTable(TableFile):
     scheme = "csv"
     modality = "tabular"
-    want = "file"
     param_space = {
         **TABLE_PARAMS,
         "target": Param(str, nullable=True, doc="the column holding the class labels (required)"),
@@ -90,22 +89,14 @@ class CsvTable(ByoSource):
             return targets_and_split(self, table, p["target"], p)
         return labels_and_split(self, table, p["target"], p, "rows", None)
 
-    def check(self, ctx: DataContext, **params: Any) -> dict[str, Any]:
-        checked = super().check(ctx, **params)
-        p = {**self.defaults, **checked}
-        self._split(self._table(ctx, p), p)  # fail before any trial
-        return checked
+    def _validate(self, table: Table, p: dict[str, Any]) -> None:
+        self._split(table, p)
 
-    def info(self, ctx: DataContext) -> dict[str, Any]:
-        d = super().info(ctx)
-        p = self.effective({})
-        table = read_table(self.name, self.locate(ctx), p["delimiter"], p["encoding"])
-        d.update(columns=table.header, n_rows=len(table.rows), delimiter=table.delimiter)
+    def _describe(self, table: Table, p: dict[str, Any], d: dict[str, Any]) -> None:
         if p["target"] in table.header:
             from collections import Counter
 
             d["class_counts"] = dict(sorted(Counter(v.strip() for v in table.column(p["target"])).items()))
-        return d
 
     def load(self, ctx: DataContext, **params: Any) -> Dataset:
         from ._fetch import sha256_file

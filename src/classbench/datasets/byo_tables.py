@@ -264,6 +264,38 @@ def labels_and_split(source: ByoSource, table: Table, label_col: str, p: dict[st
                  np.flatnonzero(~keep).tolist())
 
 
+class TableFile(ByoSource):
+    """A dataset read from one delimited text file (``csv:``, ``textcsv:``): the shared check and info.
+
+    Subclasses give ``_table`` (read the file, check the named columns) and ``_validate`` (everything
+    ``load`` would refuse, run by ``check`` so that it fails before any trial starts)."""
+
+    want = "file"
+
+    def _table(self, ctx: Any, p: dict[str, Any]) -> Table:
+        raise NotImplementedError
+
+    def _validate(self, table: Table, p: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def _describe(self, table: Table, p: dict[str, Any], d: dict[str, Any]) -> None:
+        """Add source-specific facts to ``info`` (none by default)."""
+
+    def check(self, ctx: Any, **params: Any) -> dict[str, Any]:
+        checked = super().check(ctx, **params)
+        p = {**self.defaults, **checked}
+        self._validate(self._table(ctx, p), p)  # fail before any trial
+        return checked
+
+    def info(self, ctx: Any) -> dict[str, Any]:
+        d = super().info(ctx)
+        p = self.effective({})
+        table = read_table(self.name, self.locate(ctx), p["delimiter"], p["encoding"])
+        d.update(columns=table.header, n_rows=len(table.rows), delimiter=table.delimiter)
+        self._describe(table, p, d)
+        return d
+
+
 TABLE_PARAMS = {
     **SPLIT_PARAMS,
     "split_column": Param(str, nullable=True, doc='column of train/test values (default: one named "split"; "" for none)'),

@@ -33,7 +33,7 @@ from .byo import (
     scan_class_folders,
     split_stratified,
 )
-from .byo_tables import TABLE_DEFAULTS, TABLE_PARAMS, labels_and_split, need_columns, read_table
+from .byo_tables import TABLE_DEFAULTS, TABLE_PARAMS, TableFile, labels_and_split, need_columns, read_table
 
 MAX_FILE_BYTES = 64 << 20
 
@@ -129,10 +129,9 @@ class TextFolder(ByoSource):
         )
 
 
-class TextCsv(ByoSource):
+class TextCsv(TableFile):
     scheme = "textcsv"
     modality = "text"
-    want = "file"
     param_space = {
         **TABLE_PARAMS,
         "text": Param(str, doc="the column holding the documents"),
@@ -159,18 +158,8 @@ class TextCsv(ByoSource):
         keep[empty] = False
         return labels_and_split(self, table, p["label"], p, "rows", keep)
 
-    def check(self, ctx: DataContext, **params: Any) -> dict[str, Any]:
-        checked = super().check(ctx, **params)
-        p = {**self.defaults, **checked}
-        self._rows(self._table(ctx, p), p)  # fail before any trial
-        return checked
-
-    def info(self, ctx: DataContext) -> dict[str, Any]:
-        d = super().info(ctx)
-        p = self.effective({})
-        table = read_table(self.name, self.locate(ctx), p["delimiter"], p["encoding"])
-        d.update(columns=table.header, n_rows=len(table.rows), delimiter=table.delimiter)
-        return d
+    def _validate(self, table: Any, p: dict[str, Any]) -> None:
+        self._rows(table, p)
 
     def load(self, ctx: DataContext, **params: Any) -> Dataset:
         from ._fetch import sha256_file
