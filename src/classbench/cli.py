@@ -264,7 +264,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="model name (repeatable); replaces the suite's models; 'all': every model that takes the data")
     r.add_argument("--set", action="append", metavar="NAME.PARAM=VALUE", help="override a model/dataset parameter")
     r.add_argument("--seeds", type=int, help="number of seeds (0..N-1)")
-    r.add_argument("--protocol", help="holdout | kfold:K | loo | split:N (N training samples per class)")
+    r.add_argument("--protocol", help="holdout | kfold:K | loo | split:N (N training samples per class) | 5x2cv")
     r.add_argument("--data-dir", help="folder(s) with one subfolder per dataset (':'-separated list)")
     r.add_argument("--out", default=DEFAULT_OUT, help=f"output folder with the results database (default {DEFAULT_OUT})")
     r.add_argument("--resume", metavar="RUN", help="finish an earlier run: skips its finished trials")

@@ -70,7 +70,7 @@ class ModelSpec:
         return {"name": self.name, "params": self.kwargs}
 
 
-PROTOCOL_KINDS = ("holdout", "kfold", "loo", "split")
+PROTOCOL_KINDS = ("holdout", "kfold", "loo", "split", "5x2cv")
 
 
 @dataclass(frozen=True)
@@ -82,6 +82,8 @@ class ProtocolSpec:
     loo:     leave-one-out over train+test; the held-out sample's group twins leave the training fold too.
     split:   a seeded stratified split of train+test: ``train_per_class`` images per class (or
              ``train_fraction``) for training, the rest for test; the trial's seed picks the split.
+    5x2cv:   Dietterich's 5x2 cross-validation: 5 repetitions of a stratified 2-fold split of train+test
+             (10 trials per seed; fold f is half f % 2 of repetition f // 2, each repetition its own shuffle).
     first:   with split, take the first ``train_fraction`` of each class in file order instead of a random
              draw (reproduces naive "first 20%" protocols).
     """

@@ -28,6 +28,8 @@ def n_folds(protocol: ProtocolSpec, ds: Dataset | None) -> int:
         return 1
     if protocol.kind == "kfold":
         return protocol.k
+    if protocol.kind == "5x2cv":
+        return 10
     assert ds is not None
     return len(ds.y_train) + len(ds.y_test)
 
@@ -58,6 +60,8 @@ def fold_indices(protocol: ProtocolSpec, y: np.ndarray, groups: np.ndarray, fold
         return train, test
     if protocol.kind == "kfold":
         return _group_kfold(y, groups, protocol.k, seed)[fold]
+    if protocol.kind == "5x2cv":  # repetition fold // 2 shuffles with its own stream of the trial's seed
+        return _group_kfold(y, groups, 2, [seed, 5, fold // 2])[fold % 2]
     if protocol.kind == "split":
         return _split(y, groups, protocol, seed, np.arange(len(y)) if order is None else np.asarray(order))
     raise ValueError(f"protocol {protocol.kind!r} has no fold indices")
@@ -69,7 +73,8 @@ def _units(y: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return uniq, y[first]
 
 
-def _group_kfold(y: np.ndarray, groups: np.ndarray, k: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+def _group_kfold(y: np.ndarray, groups: np.ndarray, k: int, seed: int | list[int]
+                 ) -> list[tuple[np.ndarray, np.ndarray]]:
     rng = np.random.default_rng(seed)
     uniq, ycls = _units(y, groups)
     fold_of_group = np.empty(len(uniq), dtype=int)

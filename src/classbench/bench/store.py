@@ -15,7 +15,7 @@ from typing import Any, Iterator
 
 from ..errors import UserError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 DB_NAME = "classbench.db"
 
 _SCHEMA = """
@@ -69,10 +69,17 @@ CREATE TABLE IF NOT EXISTS trials (
 CREATE INDEX IF NOT EXISTS trials_by_run ON trials(run_id, seq);
 """
 
+# one row per classification trial that finished: its per-sample answers (bench/predictions.py), n = n_test
+_PREDICTIONS_TABLE = ("CREATE TABLE IF NOT EXISTS predictions (run_id TEXT NOT NULL, trial_key TEXT NOT NULL, "
+                      "n INTEGER NOT NULL, blob BLOB NOT NULL, PRIMARY KEY (run_id, trial_key))")
+_SCHEMA += _PREDICTIONS_TABLE + ";\n"
+
 # schema 1 -> 2: regression trials (task, rmse, mae, r2)
+# schema 2 -> 3: per-sample predictions of classification trials (bench/predictions.py), one blob per trial
 _MIGRATIONS = {
     1: ["ALTER TABLE trials ADD COLUMN task TEXT", "ALTER TABLE trials ADD COLUMN rmse REAL",
         "ALTER TABLE trials ADD COLUMN mae REAL", "ALTER TABLE trials ADD COLUMN r2 REAL"],
+    2: [_PREDICTIONS_TABLE],
 }
 
 TRIAL_STATUSES = ("pending", "running", "ok", "failed", "timeout", "interrupted")
@@ -202,7 +209,8 @@ class Store:
                       "WHERE run_id = ? AND trial_key = ?", (status, error, now(), run_id, trial_key))
 
     def record(self, run_id: str, trial_key: str, result: dict[str, Any]) -> None:
-        """Write a finished trial's result (ok, failed or timeout) in one transaction."""
+        """Write a finished trial's result (ok, failed or timeout) in one transaction, with its per-sample
+        predictions (``result["predictions"]``: a blob from ``predictions.encode``) when it has them."""
         fields = ("status", "error", "accuracy", "macro_f1", "train_s", "predict_s", "samples_per_s", "n_params",
                   "peak_mem_mb", "task", "rmse", "mae", "r2", "n_train", "n_test")
         values = [result.get(f) for f in fields]
@@ -213,6 +221,12 @@ class Store:
                 f"UPDATE trials SET {', '.join(f + ' = ?' for f in fields)}, history_json = ?, extra_json = ?, "
                 "versions_json = ?, started = ?, finished = ? WHERE run_id = ? AND trial_key = ?",
                 (*values, run_id, trial_key))
+            blob = result.get("predictions")
+            if blob:
+                c.execute("INSERT OR REPLACE INTO predictions (run_id, trial_key, n, blob) VALUES (?,?,?,?)",
+                          (run_id, trial_key, int(result.get("n_test") or 0), sqlite3.Binary(bytes(blob))))
+            else:  # a re-run (resume) that failed must not keep an earlier attempt's answers
+                c.execute("DELETE FROM predictions WHERE run_id = ? AND trial_key = ?", (run_id, trial_key))
 
     def interrupt_running(self, run_id: str) -> int:
         with self.tx() as c:
@@ -220,7 +234,10 @@ class Store:
                             "status = 'running'", (now(), run_id))
             return cur.rowcount
 
-    def trials(self, run_id: str) -> list[dict[str, Any]]:
+    def trials(self, run_id: str, predictions: bool = True) -> list[dict[str, Any]]:
+        """The run's trials in plan order. With ``predictions``, each has ``"predictions"``: its decoded
+        per-sample answers (``predictions.Predictions``), or None (failed, regression, or a run made before
+        schema 3)."""
         rows = self.conn.execute("SELECT * FROM trials WHERE run_id = ? ORDER BY seq", (run_id,))
         out = []
         for r in rows:
@@ -228,7 +245,26 @@ class Store:
             for k in ("spec_json", "params_json", "history_json", "extra_json", "versions_json"):
                 d[k[:-5]] = json.loads(d.pop(k)) if d.get(k) else None
             out.append(d)
+        if predictions:
+            blobs = self.prediction_blobs(run_id)
+            if blobs:
+                from .predictions import decode
+
+                for d in out:
+                    b = blobs.get(d["trial_key"]) if d["status"] == "ok" else None
+                    d["predictions"] = decode(b) if b is not None else None
+            else:
+                for d in out:
+                    d["predictions"] = None
         return out
+
+    def prediction_blobs(self, run_id: str) -> dict[str, bytes]:
+        """trial key -> the stored per-sample predictions blob of the run's trials that have one."""
+        try:
+            rows = self.conn.execute("SELECT trial_key, blob FROM predictions WHERE run_id = ?", (run_id,))
+            return {k: bytes(b) for k, b in rows}
+        except sqlite3.OperationalError:  # a read-only database of schema < 3 that could not be upgraded
+            return {}
 
     def status_of(self, run_id: str) -> dict[str, str]:
         return {r[0]: r[1] for r in self.conn.execute("SELECT trial_key, status FROM trials WHERE run_id = ?",

@@ -139,6 +139,7 @@ def run_trial(spec_dict: dict[str, Any], ctx_dict: dict[str, Any], threads: int,
             "extra": {"confusion": sc["confusion"], "misclassified": misclassified, "classes": list(ds.classes),
                       "train_samples_per_s": len(X_tr) / train_s if train_s > 0 else None},
             "versions": versions(), "started": _iso(started), "task": "classification",
+            "predictions": _predictions(test_index, y_te, y_pred, proba),
         }))
     except Exception as exc:  # noqa: BLE001 - a failing trial is a result, not a crash
         from ..errors import UserError
@@ -147,6 +148,18 @@ def run_trial(spec_dict: dict[str, Any], ctx_dict: dict[str, Any], threads: int,
             traceback.format_exception(type(exc), exc, exc.__traceback__)[-6:])
         return _timed(t_start, {"status": "failed", "error": f"{type(exc).__name__}: {detail}".strip(),
                                 "versions": versions(), "started": _iso(started)})
+
+
+def _predictions(test_index: np.ndarray, y_te: np.ndarray, y_pred: np.ndarray, proba: np.ndarray | None
+                 ) -> bytes | None:
+    """Every test sample's index, true and predicted label and top-class probability, packed (a few KB);
+    None (the trial stands without them) when labels are not class indices."""
+    from .predictions import encode
+
+    try:
+        return encode(test_index, y_te, y_pred, None if proba is None or proba.ndim != 2 else proba)
+    except (ValueError, TypeError, OverflowError):
+        return None
 
 
 def _timed(t_start: float, result: dict[str, Any]) -> dict[str, Any]:
