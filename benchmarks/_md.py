@@ -24,10 +24,20 @@ def machine() -> str:
             f"{platform.python_version()}, {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}")
 
 
+def relative(value: str) -> str:
+    """An absolute path (or a ``:``-separated list of them) as seen from the repository root, so that
+    BENCHMARKS.md never names one machine's folders (``../shared/datasets``, not ``/home/me/shared/datasets``)."""
+    if os.sep not in value:
+        return value
+    parts = value.split(os.pathsep)
+    return os.pathsep.join(os.path.relpath(p, ROOT) if os.path.isabs(p) else p for p in parts)
+
+
 def command() -> str:
-    env = " ".join(f"{k}={shlex.quote(os.environ[k])}" for k in ("CLASSBENCH_DATA",) if k in os.environ)
+    env = " ".join(f"{k}={shlex.quote(relative(os.environ[k]))}" for k in ("CLASSBENCH_DATA",) if k in os.environ)
     rel = os.path.relpath(sys.argv[0], ROOT)
-    return " ".join(filter(None, [env, ".venv/bin/python", rel, *map(shlex.quote, sys.argv[1:])]))
+    args = [shlex.quote(relative(a)) for a in sys.argv[1:]]
+    return " ".join(filter(None, [env, ".venv/bin/python", rel, *args]))
 
 
 def update_section(name: str, title: str, body: str) -> None:
