@@ -102,25 +102,32 @@ def run_trial(spec_dict: dict[str, Any], ctx_dict: dict[str, Any], threads: int,
         device = (runtime or {}).get("device")
         if device and "device" in model.get_params() and "device" not in params:
             model.set_params(device=device)
+        from .preprocess import wrap_for
+
+        model = wrap_for(model, ds)  # a described table: imputation/encoding/scaling fitted on X_tr only
         if on_model is not None:
             on_model(model)
         metrics.reset_peak_rss()
-        t0 = time.perf_counter()
-        model.fit(X_tr, y_tr)
-        train_s = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        y_pred = np.asarray(model.predict(X_te))
-        predict_s = time.perf_counter() - t0
-        proba = None
-        if hasattr(model, "predict_proba") and len(X_te) <= 50_000:
-            try:
-                proba = np.asarray(model.predict_proba(X_te))
-            except (AttributeError, NotImplementedError):
-                proba = None
+        from .quiet import capture
+
+        with capture() as caught:  # warnings: none printed; those that matter kept in extra["warnings"]
+            t0 = time.perf_counter()
+            model.fit(X_tr, y_tr)
+            train_s = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            y_pred = np.asarray(model.predict(X_te))
+            predict_s = time.perf_counter() - t0
+            proba = None
+            if hasattr(model, "predict_proba") and len(X_te) <= 50_000:
+                try:
+                    proba = np.asarray(model.predict_proba(X_te))
+                except (AttributeError, NotImplementedError):
+                    proba = None
+        warned = caught.summary()
         peak = metrics.peak_rss_mb()
         if ds.task == "regression":
             return _timed(t_start, _saved(runtime, model, spec, ds, _regression_result(
-                model, X_tr, y_tr, X_te, y_te, train_s, predict_s, peak, started)))
+                model, X_tr, y_tr, X_te, y_te, train_s, predict_s, peak, started)), warned)
         sc = metrics.scores(y_te, y_pred, ds.n_classes)
         wrong = np.flatnonzero(y_pred != y_te)[:_MAX_MISCLASSIFIED]
         misclassified = [
@@ -140,7 +147,7 @@ def run_trial(spec_dict: dict[str, Any], ctx_dict: dict[str, Any], threads: int,
                       "train_samples_per_s": len(X_tr) / train_s if train_s > 0 else None},
             "versions": versions(), "started": _iso(started), "task": "classification",
             "predictions": _predictions(test_index, y_te, y_pred, proba),
-        }))
+        }), warned)
     except Exception as exc:  # noqa: BLE001 - a failing trial is a result, not a crash
         from ..errors import UserError
 
@@ -162,9 +169,12 @@ def _predictions(test_index: np.ndarray, y_te: np.ndarray, y_pred: np.ndarray, p
         return None
 
 
-def _timed(t_start: float, result: dict[str, Any]) -> dict[str, Any]:
-    """Record the trial's whole time in its worker (data split, fit, predict, scoring) as extra["trial_s"]."""
+def _timed(t_start: float, result: dict[str, Any], warned: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Record the trial's whole time in its worker (data split, fit, predict, scoring) as extra["trial_s"],
+    and the warnings that matter raised while it fitted and predicted as extra["warnings"] (see quiet.py)."""
     result["extra"] = {**(result.get("extra") or {}), "trial_s": time.perf_counter() - t_start}
+    if warned:
+        result["extra"]["warnings"] = warned
     return result
 
 

@@ -1,0 +1,84 @@
+"""The tabular models: scikit-learn's estimator checks, and each one fitted on a mixed table with missing
+values and nominal columns through the trial's preprocessing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from classbench.bench.preprocess import TabularPipeline
+from classbench.models import MODELS, create_model
+from classbench.models.classical import tabular as T
+
+from ._table import COLUMNS, mixed_table
+
+TABULAR = ["hist-gb", "lightgbm", "extra-trees", "decision-tree", "gaussian-nb", "categorical-nb", "qda",
+           "adaboost", "svc"]
+_FAST = {"hist-gb": {"max_iter": 20}, "lightgbm": {"n_estimators": 20}, "extra-trees": {"n_estimators": 20},
+         "adaboost": {"n_estimators": 10}}
+
+
+@parametrize_with_checks([T.HistGB(max_iter=10), T.LightGBM(n_estimators=10), T.ExtraTrees(n_estimators=10),
+                          T.DecisionTree(), T.GaussianNB(), T.CategoricalNB(), T.QDA(),
+                          T.AdaBoost(n_estimators=5), T.SVC()])
+def test_sklearn_estimator_checks(estimator, check):
+    check(estimator)
+
+
+@pytest.mark.parametrize("name", TABULAR)
+def test_fits_mixed_table_with_missing_values(name):
+    X, y = mixed_table(300, seed=1)
+    model = TabularPipeline(create_model(name, **_FAST.get(name, {})), COLUMNS)
+    clone(model)  # get_params/set_params round trip
+    model.fit(X[:220], y[:220])
+    pred = model.predict(X[220:])
+    assert pred.shape == (80,) and set(pred) <= {0, 1, 2}
+    assert np.mean(pred == y[220:]) > 0.6, name  # the signal is strong: every model must find it
+    assert model.n_params_ > 0 and model.history_
+    if hasattr(model, "predict_proba"):
+        p = model.predict_proba(X[220:])
+        assert p.shape == (80, 3) and np.allclose(p.sum(axis=1), 1) and np.all(np.isfinite(p))
+    # a row with every value missing and unseen categories still gets a prediction
+    odd = np.array([[np.nan, np.nan, np.nan, np.nan], [40.0, 2.0, 1e4, np.nan]])
+    assert model.predict(odd).shape == (2,)
+
+
+def test_registered_for_tables():
+    for name in TABULAR:
+        assert "tabular" in MODELS.entry(name).meta["modalities"], name
+        assert MODELS.entry(name).meta["family"] == "sklearn"
+    for cls in (T.HistGB, T.LightGBM, T.CategoricalNB):
+        assert cls.native_categorical
+    for name in TABULAR:
+        model = create_model(name)
+        assert set(model.get_params()) == set(model.param_space), name
+
+
+def test_native_models_see_codes_and_the_categorical_mask():
+    X, y = mixed_table(200)
+    model = TabularPipeline(create_model("hist-gb", max_iter=10), COLUMNS).fit(X, y)
+    assert model.preprocessor_ is None and model.model_.categorical == [1, 3]
+    assert list(model.model_.pipeline_.is_categorical_) == [False, True, False, True]
+    other = TabularPipeline(create_model("logreg"), COLUMNS).fit(X, y)
+    # 2 numeric + 2 missing indicators + 3 colours + 4 sizes
+    assert other.preprocessor_.transform(X).shape[1] == 2 + 2 + 3 + 4
+
+
+def test_lightgbm_missing_is_a_user_error(monkeypatch):
+    import builtins
+
+    from classbench.errors import UserError
+
+    real = builtins.__import__
+
+    def no_lightgbm(name, *args, **kwargs):
+        if name == "lightgbm" or name.startswith("lightgbm."):
+            raise ImportError("No module named 'lightgbm'")
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_lightgbm)
+    X, y = mixed_table(50)
+    with pytest.raises(UserError, match="pip install 'classbench\\[tables\\]'"):
+        T.LightGBM().fit(np.nan_to_num(X), y)
