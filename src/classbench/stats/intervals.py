@@ -40,7 +40,8 @@ def proportion_ci(k: int, n: int, alpha: float = 0.05, method: str = "wilson") -
         denom = 1 + z * z / n
         centre = (p + z * z / (2 * n)) / denom
         half = z / denom * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-        return max(0.0, centre - half), min(1.0, centre + half)
+        # exact at the edges (k = 0 gives 0, k = n gives 1; rounding would land a hair inside)
+        return (0.0 if k == 0 else max(0.0, centre - half)), (1.0 if k == n else min(1.0, centre + half))
     if method == "clopper-pearson":
         from scipy.stats import beta
 

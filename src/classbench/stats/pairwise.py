@@ -94,6 +94,11 @@ def mcnemar_exact(correct_a: Any, correct_b: Any, alpha: float = 0.05) -> PairTe
                     ci_low=low, ci_high=high, n01=n01, n10=n10, note=note)
 
 
+def _constant(x: np.ndarray) -> bool:
+    """All values equal up to float rounding (0.9 - 0.8 and 0.8 - 0.7 differ in the 17th digit)."""
+    return float(np.ptp(x)) <= 1e-12 * max(1.0, float(np.max(np.abs(x))))
+
+
 def _t_from_diffs(d: np.ndarray, var_factor: float, alpha: float, method: str) -> PairTest:
     """Paired t on differences ``d`` (shape (J,)) with variance of the mean ``var_factor * s**2``."""
     from scipy.stats import t as student_t
@@ -105,7 +110,7 @@ def _t_from_diffs(d: np.ndarray, var_factor: float, alpha: float, method: str) -
                         note="one fold/seed only: a t-test needs at least two matched scores per model")
     df = j - 1
     se = math.sqrt(var_factor * float(d.var(ddof=1)))
-    if se == 0.0:
+    if _constant(d):
         if mean == 0.0:
             return PairTest(method, 0.0, 1.0, diff=0.0, ci_low=0.0, ci_high=0.0, df=df,
                             note="identical scores on every fold/seed")
@@ -179,7 +184,7 @@ def paired_t_5x2cv(diffs: Any) -> PairTest:
     d, s2 = _check_5x2(diffs)
     denom = math.sqrt(float(s2.mean()))
     mean = float(d.mean())
-    if denom == 0.0:
+    if all(_constant(row) for row in d):
         if d[0, 0] == 0.0:
             return PairTest("5x2cv-t", 0.0, 1.0, diff=mean, df=5.0, note="zero variance and zero difference")
         return PairTest("5x2cv-t", math.copysign(math.inf, d[0, 0]), 0.0, diff=mean, df=5.0,
@@ -204,7 +209,7 @@ def combined_f_5x2cv(diffs: Any) -> PairTest:
     num = float((d**2).sum())
     den = 2 * float(s2.sum())
     mean = float(d.mean())
-    if den == 0.0:
+    if all(_constant(row) for row in d):
         if num == 0.0:
             return PairTest("5x2cv-f", 0.0, 1.0, diff=mean, df=10.0, note="zero variance and zero difference")
         return PairTest("5x2cv-f", math.inf, 0.0, diff=mean, df=10.0,
