@@ -48,7 +48,7 @@ def test_textcsv(tmp_path):
     ds = load(f"textcsv:{path}?text=body&label=sentiment&test_fraction=0.2")
     assert ds.modality == "text" and ds.classes == ["neg", "pos"] and len(ds.y_test) == 2
     assert all(("good" in t) == (y == 1) for t, y in zip(ds.X_train, ds.y_train))
-    with pytest.raises(UserError, match=r"'text', 'label', which .* Its columns: 'body', 'sentiment', 'n'"):
+    with pytest.raises(UserError, match=r"text/label='text' is neither a column .* Its columns: 'body', 'sentiment', 'n'"):
         load(f"textcsv:{path}")
     rows[3][0] = ""
     path = write_csv(tmp_path / "e.csv", ["text", "label"], [r[:2] for r in rows])

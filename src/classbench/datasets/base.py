@@ -22,8 +22,9 @@ class Dataset:
     Attributes
     ----------
     X_train, X_test : array
-        Images as float32 of shape (n, c, h, w) in [0, 1]; tabular data as float32 (n, d);
-        text as an object array of str of shape (n,).
+        Images as float32 of shape (n, c, h, w) in [0, 1]; tabular data as float (n, d): tables read by
+        ``classbench.datasets.tables`` give float64 with NaN for missing values and category codes for
+        the nominal columns described in ``meta["columns"]``; text as an object array of str of shape (n,).
     y_train, y_test : int64 array of shape (n,)
         Class indices into ``classes``.
     classes : list of str

@@ -1,9 +1,12 @@
 """Bring-your-own datasets: names with a scheme, usable wherever a built-in dataset name is.
 
     imagefolder:PATH                 one subfolder per class of images (optional train/ and test/ level)
-    csv:PATH?target=COL              a CSV/TSV table (Parquet too when pyarrow is installed); tabular
+    csv:PATH?target=COL              a CSV table (Parquet/ARFF by extension); tsv:, parquet:, arff:, table: alike
+    openml:ID or openml:NAME         an OpenML dataset, downloaded into the cache and verified
     textfolder:PATH                  one subfolder per class of text files (optional train/ and test/ level)
     textcsv:PATH?text=COL&label=COL  a CSV with one text column and one label column
+    textlines:PATH                   one text per line, one file per class (pos.txt, neg.txt)
+    fasttext:PATH                    fastText's "__label__X text" lines
     idx:PATH                         a folder in MNIST's four-file IDX layout (Fashion-MNIST, EMNIST, ...)
 
 Everything after ``?`` is dataset parameters (``&``-separated ``key=value``; values are read as TOML
@@ -40,11 +43,27 @@ SCHEMES: dict[str, tuple[str, str, str, str]] = {
     "imagefolder": ("classbench.datasets.byo_images:ImageFolder", "imagefolder:PATH", "image",
                     "your images: one subfolder per class (PNG/JPEG/GIF/BMP/PGM/PPM), optional train/ and test/"),
     "csv": ("classbench.datasets.byo_csv:CsvTable", "csv:PATH?target=COL", "tabular",
-            "your table (CSV/TSV; Parquet with pyarrow): numeric and categorical columns, one target column"),
+            "your table (CSV; Parquet/ARFF by extension): target by name or position (target=-1), header=none"),
+    "tsv": ("classbench.datasets.byo_csv:TsvTable", "tsv:PATH?target=COL", "tabular",
+            "your TAB-separated table (same parameters as csv:)"),
+    "parquet": ("classbench.datasets.byo_csv:ParquetTable", "parquet:PATH?target=COL", "tabular",
+                "your Parquet table (pyarrow): typed columns, categoricals kept as nominal"),
+    "arff": ("classbench.datasets.byo_csv:ArffTable", "arff:PATH", "tabular",
+             "an ARFF file (Weka, OpenML): nominal attributes, ? missing, sparse rows; target: last attribute; "
+             "a STRING attribute makes it a text dataset"),
+    "table": ("classbench.datasets.byo_csv:AnyTable", "table:PATH?target=COL", "tabular",
+              "any table file, the reader chosen by extension (.csv/.tsv/.txt, .parquet, .arff)"),
+    "openml": ("classbench.datasets.tables.openml:OpenMLSource", "openml:ID|NAME", "tabular",
+               "an OpenML dataset by id (openml:61) or name (openml:iris): downloaded once into the cache, "
+               "md5-verified; its default target"),
     "textfolder": ("classbench.datasets.byo_text:TextFolder", "textfolder:PATH", "text",
                    "your texts: one subfolder per class of text files, optional train/ and test/"),
     "textcsv": ("classbench.datasets.byo_text:TextCsv", "textcsv:PATH?text=COL&label=COL", "text",
                 "your texts in a CSV: one text column and one label column"),
+    "textlines": ("classbench.datasets.byo_text:TextLines", "textlines:PATH", "text",
+                  "your texts one per line, one file per class (PATH/pos.txt, PATH/neg.txt; optional train/, test/)"),
+    "fasttext": ("classbench.datasets.byo_text:FastTextFile", "fasttext:PATH", "text",
+                 "a fastText file: one text per line, labels written __label__X (test_file=PATH for a test file)"),
     "idx": ("classbench.datasets.byo_images:IdxFolder", "idx:PATH", "image",
             "a folder in MNIST's IDX layout (train-images-idx3-ubyte[.gz], ...), e.g. Fashion-MNIST"),
 }

@@ -1,33 +1,23 @@
-"""Your own table: ``csv:PATH?target=COL`` (CSV or TSV with a header row; Parquet when pyarrow is installed).
+"""Your own table: ``csv:``/``tsv:``/``parquet:``/``arff:`` or ``table:PATH`` (any of them, by extension).
 
-Rules, in order (all statistics come from the TRAIN split only, so nothing leaks from the test split):
-
-* Reading: the stdlib ``csv`` module; the delimiter is ``delimiter`` or sniffed among , ; TAB | (TAB for
-  .tsv). Text is decoded with ``encoding`` (utf-8); undecodable bytes become U+FFFD and are counted in
-  the provenance. Blank lines are skipped; a row with the wrong number of fields is an error naming its line.
-* Missing values: an empty cell, NA, N/A, NaN, null, None or ? (any case); inf counts as missing in a
-  numeric column.
-* Target: the column ``target`` (required); any labels (strings included), classes sorted (numerically
-  when every label is a number). A row without a label is an error (``skip_bad=true`` drops such rows).
-  Fewer than 2 classes is an error.
-* Split: a column named ``split`` (or ``split_column``; "" turns this off) with values train/test gives the
-  split; otherwise a seeded stratified split (``test_fraction``, ``split_seed``).
-* Features: every other column except ``drop="a,b"``. A column whose non-missing values all parse as numbers
-  is numeric (unless listed in ``categorical="a,b"``), any other column is categorical; a column with no
-  value at all is dropped.
-* Numeric: missing -> the train median (0 when the train split has none), plus a 0/1 column
-  ``COL__missing`` when the column has any missing value; then standardized with the train mean and
-  standard deviation (``standardize=false`` keeps raw values; the indicator is never scaled).
-* Categorical: one-hot over the categories seen in the train split (sorted); a missing value is its own
-  category "(missing)"; a category not seen in training encodes as all zeros. More than ``max_categories``
-  train categories is an error (an ID column, usually: drop it).
-* X is float32 of shape (n, d); ``meta["feature_names"]`` names the d columns.
+* Reading (``classbench.datasets.tables``): CSV/TSV with pandas (``header=auto|first|none``, ``delimiter``,
+  ``encoding``), Parquet with pyarrow, ARFF with liac-arff (nominal attributes in their declared order, ``?``
+  missing, quoted values, sparse rows). ``csv:`` and ``table:`` pick the reader by extension (.parquet/.pq,
+  .arff, else delimited text); ``tsv:`` means TAB-delimited.
+* Target: ``target`` names the column, or gives its position (``target=-1``: the last, ``target=0``: the
+  first; a column's name wins over a position). ARFF files default to their last attribute (Weka's
+  convention); other files must say. ``task=regression`` wants a numeric target.
+* Labels, split, features: see ``byo_tables``. X is float64 (n, d) with NaN for missing values and category
+  codes for nominal columns; ``meta["columns"]`` describes them. Nothing is imputed, scaled or one-hot
+  encoded here: the trial does it on its own training rows.
+* An ARFF file with a STRING attribute (e.g. Reuters) is a text dataset: X holds that column's texts
+  (``text=NAME`` picks one when there are several); other attributes are left out and listed.
 """
 
 from __future__ import annotations
 
-import math
-from typing import Any
+from pathlib import Path
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -35,163 +25,193 @@ from ..errors import DataError, UserError
 from ..params import Param
 from .base import DataContext, Dataset
 from .byo_tables import (
-    MISSING_CAT,
     TABLE_DEFAULTS,
     TABLE_PARAMS,
     Split,
-    Table,
     TableFile,
-    is_missing,
+    class_counts,
     labels_and_split,
+    names_list,
     need_columns,
-    read_table,
+    tabular_dataset,
     targets_and_split,
 )
-
-
-def _names(text: str | None) -> list[str]:
-    return [c.strip() for c in (text or "").split(",") if c.strip()]
+from .tables.raw import RawTable
 
 
 class CsvTable(TableFile):
-    scheme = "csv"
-    modality = "tabular"
+    scheme: ClassVar[str] = "csv"
+    reader: ClassVar[str] = "any"  # "any" (by extension), "delimited", "parquet", "arff"
     param_space = {
         **TABLE_PARAMS,
-        "target": Param(str, nullable=True, doc="the column holding the class labels (required)"),
+        "target": Param(str, nullable=True, doc="the class (or regression target) column: a name, or a position "
+                                                "such as -1 (last) or 0 (first); ARFF default: the last attribute"),
         "drop": Param(str, nullable=True, doc="comma list of columns to leave out (e.g. an id column)"),
-        "categorical": Param(str, nullable=True, doc="comma list of numeric-looking columns to one-hot instead"),
-        "standardize": Param(bool, doc="scale numeric columns with the train mean and standard deviation"),
-        "max_categories": Param(int, low=2, doc="most distinct train values a categorical column may have"),
+        "categorical": Param(str, nullable=True, doc="comma list of numeric-looking columns to treat as nominal"),
+        "max_categories": Param(int, low=2, doc="most distinct values a column typed as nominal from text may have"),
         "task": Param(str, choices=("classification", "regression"), doc="regression: a numeric target"),
+        "text": Param(str, nullable=True, doc="ARFF: the STRING attribute that makes it a text dataset"),
     }
-    defaults = {**TABLE_DEFAULTS, "target": None, "drop": None, "categorical": None, "standardize": True,
-                "max_categories": 100, "task": "classification"}
+    defaults = {**TABLE_DEFAULTS, "target": None, "drop": None, "categorical": None, "max_categories": 100,
+                "task": "classification", "text": None}
+
+    def __init__(self, name: str, path: str, query: dict | None = None):
+        super().__init__(name, path, query)
+        self._cached: tuple[tuple, RawTable] | None = None
+        self._modality: str | None = None
 
     @property
     def task(self) -> str:  # type: ignore[override]
         return self.effective({})["task"]
 
-    def _table(self, ctx: DataContext, p: dict[str, Any]) -> Table:
-        table = read_table(self.name, self.locate(ctx), p["delimiter"], p["encoding"])
-        if not p["target"]:
-            raise UserError(f"Dataset {self.name!r}: say which column holds the class labels, e.g. "
-                            f"csv:{self.path}?target=COLUMN. Columns of {table.path}: "
-                            f"{', '.join(map(repr, table.header))}.")
-        need_columns(self, table, [p["target"]], "target")
-        need_columns(self, table, _names(p["drop"]) + _names(p["categorical"]), "drop/categorical")
-        if p["target"] in _names(p["drop"]):
-            raise UserError(f"Dataset {self.name!r}: the target column {p['target']!r} is also listed in drop.")
+    @property
+    def modality(self) -> str:  # type: ignore[override]
+        """"text" for an ARFF file with a STRING attribute in use, else "tabular" (known once checked)."""
+        if self._modality is None:
+            if self._format(Path(self.path)) != "arff":
+                return "tabular"
+            try:
+                ctx = DataContext.from_env(download=False)
+                p = self.effective({})
+                self._modality = "text" if self._text_column(self._read(ctx, p), p) else "tabular"
+            except UserError:
+                return "tabular"
+        return self._modality
+
+    # ------------------------------------------------------------------------------------------ reading
+    def _format(self, path: Path) -> str:
+        if self.reader != "any":
+            return self.reader
+        suffix = path.suffix.lower()
+        return "parquet" if suffix in (".parquet", ".pq") else "arff" if suffix == ".arff" else "delimited"
+
+    def _read(self, ctx: DataContext, p: dict[str, Any]) -> RawTable:
+        from .tables.delimited import read_delimited, read_parquet
+
+        path = self.locate(ctx)
+        st = path.stat()
+        key = (str(path), st.st_size, st.st_mtime_ns, p["delimiter"], p["encoding"], p["header"])
+        if self._cached is not None and self._cached[0] == key:
+            return self._cached[1]
+        fmt = self._format(path)
+        if fmt == "parquet":
+            table = read_parquet(self.name, path)
+        elif fmt == "arff":
+            from .tables.arff import read_arff
+
+            table = read_arff(self.name, path, p["encoding"])
+        else:
+            table = read_delimited(self.name, path, p["delimiter"], p["encoding"], p["header"])
+        self._cached = (key, table)
         return table
 
-    def _split(self, table: Table, p: dict[str, Any]) -> Split:
-        if p["task"] == "regression":
-            return targets_and_split(self, table, p["target"], p)
-        return labels_and_split(self, table, p["target"], p, "rows", None)
+    def _target(self, table: RawTable, p: dict[str, Any]) -> str:
+        if p["target"] is None:
+            if table.fmt == "arff":
+                return table.names[-1]
+            raise UserError(f"Dataset {self.name!r}: say which column holds the class labels, by name or by position, "
+                            f"e.g. {self.scheme}:{self.path}?target=COLUMN or ?target=-1 for the last column. Columns of "
+                            f"{table.path}: {', '.join(map(repr, table.names[:40]))}"
+                            f"{' ...' if len(table.names) > 40 else ''}.")
+        return table.resolve(self.name, p["target"], "target")
 
-    def _validate(self, table: Table, p: dict[str, Any]) -> None:
+    def _text_column(self, table: RawTable, p: dict[str, Any]) -> str | None:
+        """The STRING column that makes this a text dataset, or None (tabular)."""
+        if p["text"]:
+            name = table.resolve(self.name, p["text"], "text")
+            if table.column(name).kind != "string":
+                raise UserError(f"Dataset {self.name!r}: text={p['text']!r} names column {name!r}, which is "
+                                f"{table.column(name).kind}, not a STRING attribute of {table.path}.")
+            return name
+        dropped = set(names_list(p["drop"]))
+        strings = [c.name for c in table.columns if c.kind == "string" and c.name not in dropped]
+        if p["target"] is None and table.columns[-1].kind == "string":
+            strings = strings[:-1]
+        if len(strings) > 1:
+            raise UserError(f"Dataset {self.name!r}: {table.path} has {len(strings)} STRING attributes "
+                            f"({', '.join(map(repr, strings))}); say which one holds the texts with text=NAME (the "
+                            f"others are left out), or drop them for a tabular dataset.")
+        return strings[0] if strings else None
+
+    def _table(self, ctx: DataContext, p: dict[str, Any]) -> RawTable:
+        table = self._read(ctx, p)
+        target = self._target(table, p)
+        drop = need_columns(self, table, names_list(p["drop"]), "drop")
+        need_columns(self, table, names_list(p["categorical"]), "categorical")
+        if target in drop:
+            raise UserError(f"Dataset {self.name!r}: the target column {target!r} is also listed in drop.")
+        if self._text_column(table, p) == target:
+            raise UserError(f"Dataset {self.name!r}: the target column {target!r} is the text column too.")
+        return table
+
+    def _split(self, table: RawTable, p: dict[str, Any]) -> Split:
+        target = self._target(table, p)
+        if p["task"] == "regression":
+            return targets_and_split(self, table, target, p)
+        return labels_and_split(self, table, target, p, "rows", None)
+
+    def _validate(self, table: RawTable, p: dict[str, Any]) -> None:
+        self._modality = "text" if self._text_column(table, p) else "tabular"
         self._split(table, p)
 
-    def _describe(self, table: Table, p: dict[str, Any], d: dict[str, Any]) -> None:
-        if p["target"] in table.header:
-            from collections import Counter
+    def _describe(self, table: RawTable, p: dict[str, Any], d: dict[str, Any]) -> None:
+        try:
+            target = self._target(table, p)
+        except UserError:
+            return
+        d["target"] = target
+        if p["task"] == "classification":
+            d["class_counts"] = class_counts(table, target)
 
-            d["class_counts"] = dict(sorted(Counter(v.strip() for v in table.column(p["target"])).items()))
-
+    # --------------------------------------------------------------------------------------------- load
     def load(self, ctx: DataContext, **params: Any) -> Dataset:
         from ._fetch import sha256_file
 
         p = self.effective(params)
         table = self._table(ctx, p)
         sp = self._split(table, p)
-        tr, te = sp.train, sp.test
-        skip = {p["target"], sp.column, *_names(p["drop"])}
-        forced = set(_names(p["categorical"]))
-        unused = np.ones(len(table.rows), bool)
-        unused[np.r_[tr, te]] = False
-        blocks: list[np.ndarray] = []
-        names: list[str] = []
-        kinds: dict[str, Any] = {"numeric": [], "categorical": {}, "all_missing": []}
-        steps: list[dict[str, Any]] = []  # what `classbench predict` must redo on raw rows
-        for j, col in enumerate(table.header):
-            if col in skip:
-                continue
-            cells = [row[j].strip() for row in table.rows]
-            miss = np.array([is_missing(c) for c in cells]) | unused  # skipped rows do not decide the type
-            if miss.all():
-                kinds["all_missing"].append(col)
-                continue
-            nums = _as_numbers(cells, miss) if col not in forced else None
-            if nums is not None:
-                has_nan = bool(np.isnan(nums[~unused]).any())
-                col_blocks, stats = _numeric(nums, tr, p["standardize"], has_nan)
-                blocks += col_blocks
-                names += [col] + ([f"{col}__missing"] if has_nan else [])
-                steps.append({"name": col, "kind": "numeric", **stats, "indicator": has_nan})
-                kinds["numeric"].append(col)
-            else:
-                tokens = np.array([MISSING_CAT if m else c for c, m in zip(cells, miss)], dtype=object)
-                cats = sorted(set(tokens[tr].tolist()))
-                if len(cats) > p["max_categories"]:
-                    raise UserError(f"Dataset {self.name!r}: column {col!r} of {table.path} has {len(cats)} "
-                                    f"distinct values in the train split (more than max_categories="
-                                    f"{p['max_categories']}); one-hot encoding it would add that many columns. "
-                                    f'Drop it (drop="{col}") or raise max_categories.')
-                blocks.append((tokens[:, None] == np.array(cats, dtype=object)[None, :]).astype(np.float32))
-                names += [f"{col}={c}" for c in cats]
-                kinds["categorical"][col] = len(cats)
-                steps.append({"name": col, "kind": "categorical", "categories": cats})
-        if not blocks:
-            raise DataError(f"Dataset {self.name!r}: {table.path} has no feature column left besides the target "
-                            f"{p['target']!r}. Columns: {', '.join(map(repr, table.header))}.")
-        X = np.hstack([b if b.ndim == 2 else b[:, None] for b in blocks]).astype(np.float32)
-        return Dataset(
-            name=self.name, X_train=X[tr], y_train=sp.y_train, X_test=X[te], y_test=sp.y_test,
-            classes=sp.classes, modality="tabular", task=p["task"],
-            provenance={"source": "csv", "path": str(table.path), "n_files": 1, "sha256": sha256_file(table.path),
-                        "n_rows": len(table.rows), "n_used": int(len(tr) + len(te)), "split": sp.how,
-                        "delimiter": table.delimiter, "replaced_bytes": table.replaced, "columns": kinds,
-                        "skipped_rows": [table.place(i) for i in sp.skipped[:100]], "n_skipped": len(sp.skipped),
-                        "missing_rule": "numeric: train median + COL__missing indicator; categorical: own "
-                                        "'(missing)' category; unseen categories: all zeros",
-                        "params": p, "pipeline": {"columns": steps}},
-            meta={"feature_names": names},
-        )
+        prov = {"source": self.scheme, "path": str(table.path), "n_files": 1, "sha256": sha256_file(table.path)}
+        text = self._text_column(table, p)
+        if text is None:
+            return tabular_dataset(self, table, p, self._target(table, p), sp, prov)
+        return text_dataset(self, table, text, self._target(table, p), sp, {**prov, "params": p})
 
 
-def _as_numbers(cells: list[str], miss: np.ndarray) -> np.ndarray | None:
-    """Float array with NaN for missing (and inf) cells, or None if some present cell is not a number."""
-    out = np.full(len(cells), np.nan)
-    for i, (c, m) in enumerate(zip(cells, miss)):
-        if m:
-            continue
-        try:
-            v = float(c)
-        except ValueError:
-            return None
-        out[i] = v if math.isfinite(v) else np.nan
-    return out
+def text_dataset(source: Any, table: RawTable, text: str, target: str, sp: Split, provenance: dict[str, Any]) -> Dataset:
+    """A text ``Dataset`` from a table's STRING column (rows with no text are an error naming the first)."""
+    values = table.column(text).values
+    empty = [i for i in np.r_[sp.train, sp.test] if values[i] is None or not str(values[i]).strip()]
+    if empty:
+        raise DataError(f"Dataset {source.name!r}: {table.place(int(empty[0]))} of {table.path} has no text in "
+                        f"{text!r} ({len(empty)} such row(s)). Fill them in or remove those rows.")
+    X = np.empty(table.n_rows, dtype=object)
+    X[:] = [str(v) if v is not None else "" for v in values]
+    left_out = [c.name for c in table.columns if c.name not in (text, target, sp.column)]
+    return Dataset(
+        name=source.name, X_train=X[sp.train], y_train=sp.y_train, X_test=X[sp.test], y_test=sp.y_test,
+        classes=sp.classes, modality="text",
+        provenance={**provenance, "format": table.fmt, "n_rows": table.n_rows,
+                    "n_used": int(len(sp.train) + len(sp.test)), "split": sp.how, "target": target,
+                    "text_column": text, "left_out": left_out,
+                    "skipped_rows": [table.place(i) for i in sp.skipped[:100]], "n_skipped": len(sp.skipped)},
+    )
 
 
-def _numeric(v: np.ndarray, tr: np.ndarray, standardize: bool,
-             indicator: bool) -> tuple[list[np.ndarray], dict[str, float]]:
-    """The filled (and scaled) column and, if asked, its missing indicator; and the train statistics used
-    (``median`` fills missing cells, then ``(x - mean) / std``), which `classbench predict` applies again.
+class TsvTable(CsvTable):
+    scheme = "tsv"
+    reader = "delimited"
+    defaults = {**CsvTable.defaults, "delimiter": "\t"}
 
-    Parameters
-    ----------
-    v : float array of shape (n,) with NaN for missing
-    """
-    train = v[tr]
-    train = train[~np.isnan(train)]
-    median = float(np.median(train)) if len(train) else 0.0
-    filled = np.where(np.isnan(v), median, v)
-    mu, sd = 0.0, 1.0
-    if standardize:
-        mu, sd = float(filled[tr].mean()), float(filled[tr].std())
-        sd = sd if sd > 1e-12 else 1.0
-        filled = (filled - mu) / sd
-    out = [filled.astype(np.float32)]
-    if indicator:
-        out.append(np.isnan(v).astype(np.float32))
-    return out, {"median": median, "mean": mu, "std": sd}
+
+class ParquetTable(CsvTable):
+    scheme = "parquet"
+    reader = "parquet"
+
+
+class ArffTable(CsvTable):
+    scheme = "arff"
+    reader = "arff"
+
+
+class AnyTable(CsvTable):
+    scheme = "table"

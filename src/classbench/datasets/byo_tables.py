@@ -1,148 +1,41 @@
-"""Tables of strings from CSV/TSV (stdlib ``csv``) or Parquet, and the label/split rules shared by
-``csv:`` (``byo_csv.py``) and ``textcsv:`` (``byo_text.py``): see ``byo_csv.py`` for the rules in full.
+"""What every table-backed source shares (``csv:``/``tsv:``/``parquet:``/``arff:``/``table:``, ``textcsv:``,
+``openml:``, the named UCI tables): which column is the target, the labels and the train/test split, and
+the coded feature matrix of the tabular contract (``classbench.datasets.tables``).
+
+Labels: classes in the file's declared order (ARFF, Parquet dictionary) or sorted (numerically when every
+label is a number). A row without a label is an error naming its line, unless ``skip_bad=true`` (then it is
+dropped and listed). Split: a column named ``split`` (or ``split_column``; "" turns this off) with train/test
+values, else a seeded stratified split (``test_fraction``, ``split_seed``).
+
+Features: every other column except ``drop``; a raw (CSV) column whose present values all parse as numbers
+is numeric (unless listed in ``categorical``), any other is nominal; a column with no value at all is left
+out (listed in the provenance). Nothing is filled in, scaled or one-hot encoded here: that is the trial's
+pipeline, fitted on the training rows of each trial.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import math
-import sys
+from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..errors import DataError, UserError
 from ..params import Param
-from .byo import SKIP_BAD, SPLIT_PARAMS, ByoSource, decode_text, split_stratified
-
-MISSING = frozenset({"", "na", "n/a", "nan", "null", "none", "?"})
-MISSING_CAT = "(missing)"
-PARQUET = (".parquet", ".pq")
-
-
-def is_missing(cell: str) -> bool:
-    return cell.strip().lower() in MISSING
+from .base import Dataset
+from .byo import SKIP_BAD, SPLIT_PARAMS, ByoSource, split_stratified
+from .tables.columns import column_meta, infer_column, sort_labels, text_cells
+from .tables.raw import RawTable
 
 
-@dataclass
-class Table:
-    """A table of strings: ``rows[i]`` came from ``place(i)`` ("line 12" of a CSV, "row 12" of Parquet)."""
-
-    path: Path
-    header: list[str]
-    rows: list[list[str]]
-    lines: list[int]
-    replaced: int = 0
-    delimiter: str | None = None
-    unit: str = "line"
-
-    def place(self, i: int) -> str:
-        return f"{self.unit} {self.lines[i]}"
-
-    def column(self, name: str) -> list[str]:
-        j = self.header.index(name)
-        return [r[j] for r in self.rows]
+def names_list(text: str | None) -> list[str]:
+    return [c.strip() for c in (text or "").split(",") if c.strip()]
 
 
-def _raise_field_limit() -> None:
-    limit = sys.maxsize
-    while True:
-        try:
-            csv.field_size_limit(limit)
-            return
-        except OverflowError:
-            limit //= 10
-
-
-def read_table(dataset: str, path: Path, delimiter: str | None, encoding: str) -> Table:
-    """Read a CSV/TSV (or Parquet) file into strings; DataError naming the file and line on any defect."""
-    if path.suffix.lower() in PARQUET:
-        return _read_parquet(dataset, path)
-    text, replaced = decode_text(path.read_bytes(), encoding)
-    if delimiter is None:
-        if path.suffix.lower() in (".tsv", ".tab"):
-            delimiter = "\t"
-        else:
-            sample = text[:65536]
-            sample = sample[: sample.rfind("\n") + 1] or sample
-            try:
-                delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
-            except csv.Error:
-                delimiter = ","
-    _raise_field_limit()
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header: list[str] | None = None
-    rows, lines = [], []
-    try:
-        for row in reader:
-            if not row or all(not c.strip() for c in row):
-                continue
-            if header is None:
-                header = [c.strip() or f"column_{j + 1}" for j, c in enumerate(row)]
-                dup = sorted({c for c in header if header.count(c) > 1})
-                if dup:
-                    raise DataError(f"Dataset {dataset!r}: {path} has repeated column names in its header: "
-                                    f"{', '.join(map(repr, dup))}. Give every column a distinct name.")
-                continue
-            if len(row) > len(header) and not any(c.strip() for c in row[len(header):]):
-                row = row[: len(header)]  # trailing delimiters
-            if len(row) != len(header):
-                raise DataError(f"Dataset {dataset!r}: {path} line {reader.line_num} has {len(row)} field(s) but "
-                                f"the header has {len(header)} (delimiter {delimiter!r}). Fix that line, or set "
-                                f"delimiter=... if the file uses another one.")
-            rows.append(row)
-            lines.append(reader.line_num)
-    except csv.Error as exc:
-        raise DataError(f"Dataset {dataset!r}: {path} is not a readable CSV file at line {reader.line_num}: "
-                        f"{exc}.") from None
-    if header is None:
-        raise DataError(f"Dataset {dataset!r}: {path} is empty; expected a header row and data rows.")
-    if not rows:
-        raise DataError(f"Dataset {dataset!r}: {path} has a header but no data rows.")
-    return Table(path, header, rows, lines, replaced, delimiter)
-
-
-def _read_parquet(dataset: str, path: Path) -> Table:
-    try:
-        import pyarrow.parquet as pq
-    except ImportError:
-        raise DataError(f"Dataset {dataset!r}: {path} is a Parquet file, and reading Parquet needs pyarrow, which "
-                        f"is not installed. Install it with `pip install pyarrow`, or save the table as CSV.") from None
-
-    def cell(v: Any) -> str:
-        if v is None or (isinstance(v, float) and math.isnan(v)):
-            return ""
-        return ("true" if v else "false") if isinstance(v, bool) else str(v)
-
-    try:
-        table = pq.read_table(path)
-    except Exception as exc:  # noqa: BLE001 - pyarrow raises its own error types
-        raise DataError(f"Dataset {dataset!r}: {path} is not a readable Parquet file ({exc}).") from None
-    cols = table.to_pydict()
-    header = [str(c) for c in table.column_names]
-    rows = [[cell(cols[c][i]) for c in table.column_names] for i in range(table.num_rows)]
-    if not rows:
-        raise DataError(f"Dataset {dataset!r}: {path} has no rows.")
-    return Table(path, header, rows, list(range(1, len(rows) + 1)), unit="row")
-
-
-def sort_labels(labels: list[str]) -> list[str]:
-    """Distinct labels sorted: numerically when all are numbers ("2" before "10"), else as text."""
-    distinct = set(labels)
-    try:
-        return sorted(distinct, key=lambda s: (float(s), s))
-    except ValueError:
-        return sorted(distinct)
-
-
-def need_columns(source: ByoSource, table: Table, names: list[str], param: str) -> None:
-    missing = [n for n in names if n not in table.header]
-    if missing:
-        raise UserError(f"Dataset {source.name!r}: {param} names column(s) {', '.join(map(repr, missing))}, which "
-                        f"{table.path} does not have. Its columns: {', '.join(map(repr, table.header))}.")
+def need_columns(source: ByoSource, table: RawTable, names: list[str], param: str) -> list[str]:
+    """The columns named (or positioned) by ``names``; UserError listing the table's columns otherwise."""
+    return [table.resolve(source.name, n, param) for n in names]
 
 
 @dataclass
@@ -159,33 +52,49 @@ class Split:
     skipped: list[int]
 
 
-def targets_and_split(source: ByoSource, table: Table, col: str, p: dict[str, Any]) -> Split:
+def _split_column(source: ByoSource, table: RawTable, label_col: str, p: dict[str, Any]) -> str | None:
+    col = p["split_column"]
+    if col is None and "split" in table.names and label_col != "split":
+        col = "split"
+    return need_columns(source, table, [col], "split_column")[0] if col else None
+
+
+def _split_values(table: RawTable, col: str, rows: np.ndarray) -> list[str]:
+    labels, _ = table.column(col).labels()
+    return [(labels[i] or "").lower() for i in rows]
+
+
+def targets_and_split(source: ByoSource, table: RawTable, col: str, p: dict[str, Any]) -> Split:
     """Numeric regression targets and a seeded random split (or the split column's)."""
-    raw = [v.strip() for v in table.column(col)]
-    keep = np.array([not is_missing(v) for v in raw])
+    column = table.column(col)
+    if column.kind == "numeric":
+        y_all, bad = column.values, np.zeros(table.n_rows, bool)
+        raw = [format(v, "g") for v in y_all]
+    else:
+        from .tables.columns import parse_numbers
+
+        labels, _ = column.labels()
+        raw = [v or "" for v in labels]
+        miss = np.array([v is None for v in labels])
+        y_all, bad = parse_numbers(np.array(raw, dtype=object), miss)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise DataError(f"Dataset {source.name!r}: the regression target {col!r} must be numeric, but "
+                        f"{table.place(i)} of {table.path} holds {raw[i]!r}. Fix the value, or use "
+                        f"task=classification for class labels.")
+    keep = ~np.isnan(y_all)
     if not keep.all() and not p["skip_bad"]:
         i = int(np.flatnonzero(~keep)[0])
         raise DataError(f"Dataset {source.name!r}: {table.place(i)} of {table.path} has no value in the target "
                         f"column {col!r}. Fill it in, or add skip_bad=true to drop such rows.")
     rows = np.flatnonzero(keep)
-    y = np.empty(len(rows))
-    for k, i in enumerate(rows):
-        try:
-            y[k] = float(raw[i])
-        except ValueError:
-            raise DataError(f"Dataset {source.name!r}: the regression target {col!r} must be numeric, but "
-                            f"{table.place(i)} of {table.path} holds {raw[i]!r}. Fix the value, or use "
-                            f"task=classification for class labels.") from None
-    if not np.all(np.isfinite(y)) or np.ptp(y) == 0:
-        raise DataError(f"Dataset {source.name!r}: the target column {col!r} of {table.path} is constant (or not "
-                        f"finite); there is nothing to regress. Is {col!r} the right column? Columns: "
-                        f"{', '.join(map(repr, table.header))}.")
-    split_col = p["split_column"]
-    if split_col is None and "split" in table.header and col != "split":
-        split_col = "split"
+    y = y_all[rows]
+    if not len(y) or np.ptp(y) == 0:
+        raise DataError(f"Dataset {source.name!r}: the target column {col!r} of {table.path} is constant; there is "
+                        f"nothing to regress. Is {col!r} the right column? Columns: {', '.join(map(repr, table.names))}.")
+    split_col = _split_column(source, table, col, p)
     if split_col:
-        need_columns(source, table, [split_col], "split_column")
-        values = [table.rows[i][table.header.index(split_col)].strip().lower() for i in rows]
+        values = _split_values(table, split_col, rows)
         tr = np.flatnonzero([v == "train" for v in values])
         te = np.flatnonzero([v == "test" for v in values])
         how = f"column {split_col!r}"
@@ -196,10 +105,10 @@ def targets_and_split(source: ByoSource, table: Table, col: str, p: dict[str, An
         how = f"random (test_fraction={p['test_fraction']}, split_seed={p['split_seed']})"
     if not len(tr) or not len(te):
         raise DataError(f"Dataset {source.name!r}: the split of {table.path} leaves no train or no test rows.")
-    return Split([], rows[tr], rows[te], y[tr], y[te], how, split_col or None, np.flatnonzero(~keep).tolist())
+    return Split([], rows[tr], rows[te], y[tr], y[te], how, split_col, np.flatnonzero(~keep).tolist())
 
 
-def labels_and_split(source: ByoSource, table: Table, label_col: str, p: dict[str, Any], unit: str,
+def labels_and_split(source: ByoSource, table: RawTable, label_col: str, p: dict[str, Any], unit: str,
                      keep: np.ndarray | None) -> Split:
     """Class labels and the train/test split of the rows where ``keep`` is True.
 
@@ -207,22 +116,22 @@ def labels_and_split(source: ByoSource, table: Table, label_col: str, p: dict[st
     ----------
     keep : bool array of shape (n_rows,), rows still in use (e.g. not dropped for an empty text); None: all
     """
-    raw = [v.strip() for v in table.column(label_col)]
-    keep = np.ones(len(raw), bool) if keep is None else keep
-    no_label = [i for i, v in enumerate(raw) if keep[i] and is_missing(v)]
+    raw, declared = table.column(label_col).labels()
+    keep = np.ones(len(raw), bool) if keep is None else keep.copy()
+    no_label = [i for i, v in enumerate(raw) if keep[i] and v is None]
     if no_label and not p["skip_bad"]:
         where = ", ".join(table.place(i) for i in no_label[:5]) + (", ..." if len(no_label) > 5 else "")
         raise DataError(f"Dataset {source.name!r}: {len(no_label)} row(s) of {table.path} have no value in the label "
                         f"column {label_col!r} ({where}). Fill them in, or add skip_bad=true to drop those rows.")
-    keep = keep.copy()
     keep[no_label] = False
     rows = np.flatnonzero(keep)
-    classes = sort_labels([raw[i] for i in rows])
+    present = {raw[i] for i in rows}
+    classes = [c for c in declared if c in present] if declared else sort_labels(list(present))
     if len(classes) < 2:
         raise DataError(f"Dataset {source.name!r}: the label column {label_col!r} of {table.path} holds "
                         f"{'one value only, ' + repr(classes[0]) if classes else 'no value'}; classification needs "
                         f"at least 2 classes. Is {label_col!r} the right column? Columns: "
-                        f"{', '.join(map(repr, table.header))}.")
+                        f"{', '.join(map(repr, table.names))}.")
     if len(classes) > 20 and len(classes) > len(rows) // 3:
         try:
             vals = [float(c) for c in classes]
@@ -231,16 +140,13 @@ def labels_and_split(source: ByoSource, table: Table, label_col: str, p: dict[st
         if vals and any(not float(v).is_integer() for v in vals):
             raise DataError(f"Dataset {source.name!r}: the target column {label_col!r} of {table.path} holds "
                             f"{len(classes)} distinct numbers in {len(rows)} rows: it looks like a regression "
-                            f"target, not class labels. Add task=regression (e.g. csv:{table.path}?target="
-                            f"{label_col}&task=regression) and use a regression model such as ridge-regression.")
+                            f"target, not class labels. Add task=regression (e.g. {source.scheme}:{source.path}?"
+                            f"target={label_col}&task=regression) and use a regression model such as ridge-regression.")
     index = {c: i for i, c in enumerate(classes)}
     y = np.array([index[raw[i]] for i in rows], dtype=np.int64)
-    col = p["split_column"]
-    if col is None and "split" in table.header and label_col != "split":
-        col = "split"
+    col = _split_column(source, table, label_col, p)
     if col:
-        need_columns(source, table, [col], "split_column")
-        values = [table.rows[i][table.header.index(col)].strip().lower() for i in rows]
+        values = _split_values(table, col, rows)
         bad = [k for k, v in enumerate(values) if v not in ("train", "test")]
         if bad:
             raise DataError(f"Dataset {source.name!r}: the split column {col!r} of {table.path} must hold train or "
@@ -260,25 +166,109 @@ def labels_and_split(source: ByoSource, table: Table, label_col: str, p: dict[st
                                   f"Add {unit} of that class to {table.path}, remove them, or give a split column "
                                   f"(train/test).")
         how = f"stratified (test_fraction={p['test_fraction']}, split_seed={p['split_seed']})"
-    return Split(classes, rows[tr], rows[te], y[tr], y[te], how, col or None,
-                 np.flatnonzero(~keep).tolist())
+    return Split(classes, rows[tr], rows[te], y[tr], y[te], how, col, np.flatnonzero(~keep).tolist())
+
+
+def class_counts(table: RawTable, col: str) -> dict[str, int]:
+    labels, declared = table.column(col).labels()
+    counts = Counter(v for v in labels if v is not None)
+    order = declared or sort_labels(list(counts))
+    return {c: counts[c] for c in order if c in counts}
+
+
+def features(source: ByoSource, table: RawTable, skip: set[str], forced: set[str], max_categories: int | None,
+             used: np.ndarray) -> tuple[np.ndarray, list[dict[str, Any]], dict[str, Any]]:
+    """The coded feature matrix of every column but ``skip``: (X of shape (n_rows, d), meta columns, summary).
+
+    Parameters
+    ----------
+    used : int array of the rows in use; only they decide a raw column's type and categories
+    """
+    blocks, metas = [], []
+    summary: dict[str, Any] = {"numeric": [], "nominal": {}, "all_missing": []}
+    for col in table.columns:
+        if col.name in skip:
+            continue
+        if col.kind == "string":
+            raise UserError(f"Dataset {source.name!r}: column {col.name!r} of {table.path} is a string attribute "
+                            f"(free text), which a tabular model cannot take. Leave it out (drop={col.name}), or read "
+                            f"the file as a text dataset (text={col.name}).")
+        if col.kind == "raw":
+            kind, values, cats = _type_raw(col.values, used, col.name in forced)
+        elif col.kind == "numeric" and col.name in forced:
+            kind, values, cats = _type_raw(np.array([None if v != v else format(v, "g") for v in col.values],
+                                                    dtype=object), used, True)
+        else:
+            kind, values, cats = col.kind, col.values, col.categories
+        if np.isnan(values[used]).all():
+            summary["all_missing"].append(col.name)
+            continue
+        if col.kind == "raw" and kind == "nominal" and max_categories and len(cats) > max_categories:
+            raise UserError(f"Dataset {source.name!r}: column {col.name!r} of {table.path} has {len(cats)} distinct "
+                            f"values (more than max_categories={max_categories}); one-hot encoding it would add that "
+                            f'many columns. Drop it (drop="{col.name}") or raise max_categories.')
+        blocks.append(values)
+        metas.append(column_meta(col.name, kind, cats))
+        if kind == "numeric":
+            summary["numeric"].append(col.name)
+        else:
+            summary["nominal"][col.name] = len(cats or ())
+    if not blocks:
+        raise DataError(f"Dataset {source.name!r}: {table.path} has no feature column left besides the target "
+                        f"and the columns left out. Columns: {', '.join(map(repr, table.names))}.")
+    return np.stack(blocks, axis=1).astype(np.float64), metas, summary
+
+
+def _type_raw(values: np.ndarray, used: np.ndarray, force_nominal: bool) -> tuple[str, np.ndarray, list[str] | None]:
+    """Type a raw column on the rows in use, then code every row (rows not in use may become NaN)."""
+    kind, _, cats = infer_column(values[used], force_nominal)
+    cells, miss = text_cells(values)
+    if kind == "numeric":
+        from .tables.columns import parse_numbers
+
+        return kind, parse_numbers(cells, miss)[0], None
+    from .tables.columns import code_cells
+
+    return kind, code_cells(cells, miss, cats), cats
+
+
+def tabular_dataset(source: ByoSource, table: RawTable, p: dict[str, Any], target: str, sp: Split,
+                    provenance: dict[str, Any]) -> Dataset:
+    """The tabular ``Dataset`` of ``table``: the contract's coded float64 X and ``meta["columns"]``."""
+    tr, te = sp.train, sp.test
+    drop = set(need_columns(source, table, names_list(p.get("drop")), "drop"))
+    forced = set(need_columns(source, table, names_list(p.get("categorical")), "categorical"))
+    skip = {target, *drop} | ({sp.column} if sp.column else set())
+    X, metas, summary = features(source, table, skip, forced, p.get("max_categories"), np.sort(np.r_[tr, te]))
+    return Dataset(
+        name=source.name, X_train=X[tr], y_train=sp.y_train, X_test=X[te], y_test=sp.y_test,
+        classes=sp.classes, modality="tabular", task=p.get("task", "classification"),
+        provenance={**provenance, "format": table.fmt, "n_rows": table.n_rows, "n_used": int(len(tr) + len(te)),
+                    "split": sp.how, "target": target, "columns": summary, "left_out": sorted(drop),
+                    "skipped_rows": [table.place(i) for i in sp.skipped[:100]], "n_skipped": len(sp.skipped),
+                    **{k: v for k, v in table.details.items() if k in ("delimiter", "replaced_bytes", "header",
+                                                                       "relation")},
+                    "missing_rule": "missing cells are NaN; the trial's pipeline imputes them (fitted on its "
+                                    "training rows)", "params": p},
+        meta={"columns": metas, "feature_names": [m["name"] for m in metas]},
+    )
 
 
 class TableFile(ByoSource):
-    """A dataset read from one delimited text file (``csv:``, ``textcsv:``): the shared check and info.
+    """A dataset read from one table file: the shared check and info.
 
     Subclasses give ``_table`` (read the file, check the named columns) and ``_validate`` (everything
     ``load`` would refuse, run by ``check`` so that it fails before any trial starts)."""
 
     want = "file"
 
-    def _table(self, ctx: Any, p: dict[str, Any]) -> Table:
+    def _table(self, ctx: Any, p: dict[str, Any]) -> RawTable:
         raise NotImplementedError
 
-    def _validate(self, table: Table, p: dict[str, Any]) -> None:
+    def _validate(self, table: RawTable, p: dict[str, Any]) -> None:
         raise NotImplementedError
 
-    def _describe(self, table: Table, p: dict[str, Any], d: dict[str, Any]) -> None:
+    def _describe(self, table: RawTable, p: dict[str, Any], d: dict[str, Any]) -> None:
         """Add source-specific facts to ``info`` (none by default)."""
 
     def check(self, ctx: Any, **params: Any) -> dict[str, Any]:
@@ -290,8 +280,9 @@ class TableFile(ByoSource):
     def info(self, ctx: Any) -> dict[str, Any]:
         d = super().info(ctx)
         p = self.effective({})
-        table = read_table(self.name, self.locate(ctx), p["delimiter"], p["encoding"])
-        d.update(columns=table.header, n_rows=len(table.rows), delimiter=table.delimiter)
+        table = self._table(ctx, p)
+        d.update(columns=table.names, n_rows=table.n_rows, format=table.fmt,
+                 **{k: v for k, v in table.details.items() if k in ("delimiter", "header", "relation")})
         self._describe(table, p, d)
         return d
 
@@ -301,7 +292,10 @@ TABLE_PARAMS = {
     "split_column": Param(str, nullable=True, doc='column of train/test values (default: one named "split"; "" for none)'),
     "delimiter": Param(str, nullable=True, doc="field delimiter (default: sniffed; TAB for .tsv)"),
     "encoding": Param(str, doc="text encoding of the file"),
+    "header": Param(str, choices=("auto", "first", "none"),
+                    doc="first: the first row names the columns; none: no header, columns are named 0, 1, ...; "
+                        "auto: a header unless the first row holds numbers where the other rows do"),
     "skip_bad": SKIP_BAD,
 }
 TABLE_DEFAULTS = {"test_fraction": 0.25, "split_seed": 0, "split_column": None, "delimiter": None,
-                  "encoding": "utf-8", "skip_bad": False}
+                  "encoding": "utf-8", "header": "auto", "skip_bad": False}

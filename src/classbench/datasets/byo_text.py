@@ -33,7 +33,7 @@ from .byo import (
     scan_class_folders,
     split_stratified,
 )
-from .byo_tables import TABLE_DEFAULTS, TABLE_PARAMS, TableFile, labels_and_split, need_columns, read_table
+from .byo_tables import TABLE_DEFAULTS, TABLE_PARAMS, TableFile, labels_and_split, need_columns
 
 MAX_FILE_BYTES = 64 << 20
 
@@ -134,29 +134,36 @@ class TextCsv(TableFile):
     modality = "text"
     param_space = {
         **TABLE_PARAMS,
-        "text": Param(str, doc="the column holding the documents"),
-        "label": Param(str, doc="the column holding the class labels"),
+        "text": Param(str, doc="the column holding the documents (a name, or a position such as 0)"),
+        "label": Param(str, doc="the column holding the class labels (a name, or a position such as -1)"),
     }
     defaults = {**TABLE_DEFAULTS, "text": "text", "label": "label"}
 
     def _table(self, ctx: DataContext, p: dict[str, Any]) -> Any:
-        table = read_table(self.name, self.locate(ctx), p["delimiter"], p["encoding"])
-        need_columns(self, table, [p["text"], p["label"]], "text/label")
-        if p["text"] == p["label"]:
-            raise UserError(f"Dataset {self.name!r}: text and label name the same column {p['text']!r}.")
+        from .tables.delimited import read_delimited
+
+        table = read_delimited(self.name, self.locate(ctx), p["delimiter"], p["encoding"], p["header"])
+        text, label = need_columns(self, table, [p["text"], p["label"]], "text/label")
+        if text == label:
+            raise UserError(f"Dataset {self.name!r}: text and label name the same column {text!r}.")
         return table
+
+    def _columns(self, table: Any, p: dict[str, Any]) -> tuple[str, str]:
+        text, label = need_columns(self, table, [p["text"], p["label"]], "text/label")
+        return text, label
 
     def _rows(self, table: Any, p: dict[str, Any]) -> Any:
         """Labels and split of the rows with a text (an empty text is an error unless skip_bad)."""
-        texts = [t.strip() for t in table.column(p["text"])]
+        text, label = self._columns(table, p)
+        texts = [str(t).strip() for t in table.column(text).values]
         empty = [i for i, t in enumerate(texts) if not t]
         if empty and not p["skip_bad"]:
             where = ", ".join(table.place(i) for i in empty[:5]) + (", ..." if len(empty) > 5 else "")
             raise DataError(f"Dataset {self.name!r}: {len(empty)} row(s) of {table.path} have an empty text in "
-                            f"column {p['text']!r} ({where}). Fill them in, or add skip_bad=true to drop those rows.")
+                            f"column {text!r} ({where}). Fill them in, or add skip_bad=true to drop those rows.")
         keep = np.ones(len(texts), bool)
         keep[empty] = False
-        return labels_and_split(self, table, p["label"], p, "rows", keep)
+        return labels_and_split(self, table, label, p, "rows", keep)
 
     def _validate(self, table: Any, p: dict[str, Any]) -> None:
         self._rows(table, p)
@@ -167,15 +174,14 @@ class TextCsv(TableFile):
         p = self.effective(params)
         table = self._table(ctx, p)
         sp = self._rows(table, p)
-        col = table.header.index(p["text"])
-        X = np.empty(len(table.rows), dtype=object)
-        X[:] = [row[col] for row in table.rows]
+        X = np.empty(table.n_rows, dtype=object)
+        X[:] = [str(v) for v in table.column(self._columns(table, p)[0]).values]
         return Dataset(
             name=self.name, X_train=X[sp.train], y_train=sp.y_train, X_test=X[sp.test], y_test=sp.y_test,
             classes=sp.classes, modality="text",
             provenance={"source": "textcsv", "path": str(table.path), "n_files": 1, "sha256": sha256_file(table.path),
-                        "n_rows": len(table.rows), "n_used": int(len(sp.train) + len(sp.test)), "split": sp.how,
-                        "delimiter": table.delimiter, "replaced_bytes": table.replaced,
+                        "n_rows": table.n_rows, "n_used": int(len(sp.train) + len(sp.test)), "split": sp.how,
+                        "delimiter": table.details.get("delimiter"), "replaced_bytes": table.details.get("replaced_bytes"),
                         "skipped_rows": [table.place(i) for i in sp.skipped[:100]], "n_skipped": len(sp.skipped),
                         "params": p},
         )
