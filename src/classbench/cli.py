@@ -55,6 +55,12 @@ def _apply_sets(suite: Any, sets: list[str]) -> Any:
     return replace(suite, models=tuple(models), datasets=tuple(datasets))
 
 
+def _tune_flags(args: argparse.Namespace) -> list[str]:
+    """The --tune* flags given (tuning, issue 14)."""
+    names = ("tune", "tune_timeout", "tune_inner", "tune_metric", "tune_pruner", "tune_sampler", "tune_params")
+    return ["--" + n.replace("_", "-") for n in names if getattr(args, n, None) is not None]
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
@@ -65,7 +71,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.resume:
         extra = [flag for flag, v in (("SUITE", args.suite), ("--dataset", args.dataset), ("--model", args.model),
                                       ("--set", args.set), ("--seeds", args.seeds), ("--protocol", args.protocol))
-                 if v]
+                 if v] + _tune_flags(args)
         if extra:
             raise UserError(f"--resume finishes run {args.resume} with its own suite; drop {', '.join(extra)} "
                             f"(or start a new run without --resume).")
@@ -95,12 +101,29 @@ def cmd_run(args: argparse.Namespace) -> int:
             suite = replace(suite, protocol=parse_protocol(proto, "--protocol"))
         if args.set:
             suite = _apply_sets(suite, args.set)
+        if args.model:  # the suite file's per-model `tune` tables went with its models
+            suite = replace(suite, model_tune=())
+        if _tune_flags(args):  # tuning (issue 14): --tune N and friends over the suite's `tune` table
+            from .tune.spec import parse_tune
+
+            table = {k: v for k, v in (("trials", args.tune), ("timeout", args.tune_timeout),
+                                       ("inner", args.tune_inner), ("metric", args.tune_metric),
+                                       ("pruner", args.tune_pruner), ("sampler", args.tune_sampler),
+                                       ("params", args.tune_params.split(",") if args.tune_params else None))
+                     if v is not None}
+            suite = replace(suite, tune=parse_tune(table, "--tune", suite.tune))
     skip = bool(args.model and "all" in args.model)
     opts = RunOptions(out=Path(args.out), data_dir=args.data_dir, skip_incompatible=skip, workers=args.workers if args.workers is not None else 1,
                       workers_given=args.workers is not None, executor=args.executor, address=args.address,
                       device=args.device, memory_budget=args.memory_budget, resume=args.resume,
                       download=not args.no_download, progress=not args.quiet, command=" ".join(sys.argv),
                       time_budget=args.time_budget, suite_budget=args.suite_budget, save_models=args.save_models)
+    if args.shard or args.gpu_resource:  # issue 18: one share of the suite; a Ray resource for torch trials
+        from .bench.shard import parse_shard
+
+        if args.shard and args.resume:
+            raise UserError(f"--resume {args.resume} keeps the shard its run was started with; drop --shard.")
+        opts.shard, opts.gpu_resource = parse_shard(args.shard), args.gpu_resource
     result = run_suite(suite, opts, on_finish=_after_run if not args.no_report else None)
     print(lb.format_table(result.rows))
     print(f"\nrun {result.run_id}: leaderboard in {Path(args.out) / 'runs' / result.run_id}")
@@ -121,6 +144,19 @@ def _after_run(result: Any, store: Any) -> None:
         print(f"note: no report written: {exc}", file=sys.stderr)
         return
     print(f"report: {path}", file=sys.stderr)
+
+
+def cmd_merge(args: argparse.Namespace) -> int:
+    from .bench import leaderboard as lb
+    from .bench.merge import merge_outputs
+
+    result = merge_outputs([Path(s) for s in args.sources], Path(args.into))
+    for note in result.notes:
+        print(note, file=sys.stderr)
+    print(lb.format_table(result.rows))
+    print(f"\nrun {result.run_id}: {result.n_trials} trials merged from {len(args.sources)} results databases; "
+          f"leaderboard in {Path(args.into) / 'runs' / result.run_id}")
+    return 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -197,6 +233,29 @@ def cmd_show(args: argparse.Namespace) -> int:
     for t in failed:
         first = (t["error"] or "").strip().splitlines()
         print(f"  {t['status']}: {t['dataset']} · {t['model_label']} · seed {t['seed']}: {first[-1] if first else ''}")
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from .bench import compare_runs as cr
+
+    if args.scores:
+        if args.runs or args.model or args.test:
+            raise UserError("--scores FILE analyses a CSV of scores on its own: drop the run ids, --model and "
+                            "--test (they apply to stored runs).")
+        result = cr.compare_scores_file(args.scores, args.alpha, not args.lower_is_better, args.control)
+    else:
+        from .bench.store import Store
+
+        store = Store(Path(args.out), create=False)
+        try:
+            runs = [store.latest_run() if r == "latest" else r for r in (args.runs or ["latest"])]
+            result = cr.compare_runs(store, runs, args.model, args.test or "auto", args.alpha)
+        finally:
+            store.close()
+    if args.cd_plot:
+        cr.write_cd_plot(result, args.cd_plot)
+    print(json.dumps(result, indent=1, default=str) if args.json else cr.format_text(result), end="\n" if args.json else "")
     return 0
 
 
@@ -281,9 +340,29 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--no-download", action="store_true", help="never download; fail if data is not local")
     r.add_argument("--no-report", action="store_true", help="do not write the HTML report")
     r.add_argument("--quiet", action="store_true", help="no progress lines")
+    r.add_argument("--tune", type=int, metavar="N", help="also run each model tuned: N candidates of an Optuna "
+                   "study on the training rows only (inner validation), the best refit and tested once")
+    r.add_argument("--tune-timeout", type=float, metavar="SECONDS", help="seconds per study (with or without --tune)")
+    r.add_argument("--tune-inner", metavar="SCHEME", help="inner validation: holdout (20%%), holdout:F or kfold:K")
+    r.add_argument("--tune-metric", metavar="METRIC", help="what tuning maximises: accuracy (default) | macro_f1")
+    r.add_argument("--tune-pruner", metavar="NAME", help="median (default) | halving | none (epoch-trained models)")
+    r.add_argument("--tune-sampler", metavar="NAME", help="tpe (seeded, default) | random")
+    r.add_argument("--tune-params", metavar="A,B", help="tune only these parameters (default: every declared range)")
     r.add_argument("--save-models", action="store_true",
                    help="keep every trained model in OUT/runs/RUN/models/TRIAL (for `classbench predict`)")
+    r.add_argument("--shard", metavar="I/N", help="run only the I-th of N deterministic shares of the planned "
+                   "trials (one per machine; combine them with `classbench merge`)")
+    r.add_argument("--gpu-resource", metavar="NAME", help="with --executor ray: torch trials ask for one unit "
+                   "of this Ray resource, so they run only on nodes started with it (`--resources`)")
     r.set_defaults(func=cmd_run)
+
+    mg = sub.add_parser("merge", help="combine results databases that ran shares of the same suite",
+                        description="Each OUT's latest run (e.g. `classbench run --shard 1/2 --out OUT_A` on one "
+                        "machine, `--shard 2/2 --out OUT_B` on another) becomes one run in INTO; runs of different "
+                        "suites, trial specs or code versions are refused.")
+    mg.add_argument("sources", nargs="+", metavar="OUT", help="output folders (or classbench.db files) to combine")
+    mg.add_argument("--into", required=True, metavar="OUT", help="output folder of the merged results database")
+    mg.set_defaults(func=cmd_merge)
 
     ls = sub.add_parser("list", help="list datasets, models or suites")
     ls.add_argument("what", choices=["datasets", "models", "suites"])
@@ -308,6 +387,22 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--db", default=DEFAULT_OUT, help=f"folder of the results database (default {DEFAULT_OUT})")
     rp.add_argument("--open", action="store_true", help="open the report in a web browser")
     rp.set_defaults(func=cmd_report)
+
+    c = sub.add_parser("compare", help="is the difference real? paired tests per dataset, ranks across datasets",
+                       description="Pairwise tests of the models of one or more runs (per dataset: difference, "
+                       "interval, p, Holm-adjusted p, verdict) and, with two or more datasets, mean ranks, "
+                       "Friedman/Iman-Davenport, the Nemenyi critical difference and Holm against the best.")
+    c.add_argument("runs", nargs="*", metavar="RUN", help="run ids (default: the latest run; 'latest' works too)")
+    c.add_argument("--model", action="append", help="compare only these models (label or name; repeatable)")
+    c.add_argument("--test", help="auto (default) | mcnemar | corrected-t | 5x2cv-t | 5x2cv-f | naive-t")
+    c.add_argument("--alpha", type=float, default=0.05, help="significance level (default 0.05)")
+    c.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    c.add_argument("--scores", metavar="CSV", help="analyse a CSV of scores instead (rows datasets, columns models)")
+    c.add_argument("--lower-is-better", action="store_true", help="with --scores: smaller scores win (errors)")
+    c.add_argument("--control", help="with --scores: the baseline model for Holm's test (default: the best)")
+    c.add_argument("--cd-plot", metavar="PNG", help="write the critical-difference diagram (several datasets)")
+    c.add_argument("--out", default=DEFAULT_OUT, help=f"folder of the results database (default {DEFAULT_OUT})")
+    c.set_defaults(func=cmd_compare)
 
     d = sub.add_parser("data", help="list, describe, fetch, verify or show datasets")
     d.add_argument("action", choices=["list", "info", "fetch", "verify", "show"])

@@ -1,12 +1,17 @@
 """The Ray executor: each trial is a Ray task; results stream back to the driver, which alone writes the store.
 
 ``pip install classbench[ray]``. Without an address a local Ray instance is started on 127.0.0.1;
-``--address auto`` joins a running cluster on this machine, ``--address ray://HOST:PORT`` a remote one through
-Ray Client. Datasets are read by the workers, so their files must be reachable there (same paths or the
-download cache).
+``--address auto`` joins a running cluster on this machine, ``--address HOST:PORT`` a cluster's head node,
+``--address ray://HOST:PORT`` a remote one through Ray Client. Datasets are read by the workers, so their
+files must be reachable there (same paths or the download cache).
 
-Each trial is a Ray generator task: while the model trains it yields the new rows of its per-epoch history
-(about once a second), then its result; a trial stopped for its time budget keeps the epochs it had sent.
+Each trial is a Ray generator task: it first says which node runs it, then, while the model trains, yields
+the new rows of its per-epoch history (about once a second), then its result; a trial stopped for its time
+budget keeps the epochs it had sent. ``extra["node"]`` of every result names the node that ran it.
+
+Nodes come and go (``ray_nodes.py``): a trial whose node dies is submitted again, up to ``node_retries``
+times, or recorded as failed with "node lost" as its reason; a head node that goes away ends the run
+with :class:`ClusterLostError` (the runner keeps what finished, and ``--resume`` finishes the rest).
 """
 
 from __future__ import annotations
@@ -17,23 +22,25 @@ from typing import Any, Iterator
 
 from ..errors import UserError
 from .executors import Event
+from .ray_nodes import ClusterLostError, ClusterWatch, import_ray, node_label, preflight
 
-
-def _import_ray() -> Any:
-    try:
-        import ray
-    except ImportError:
-        raise UserError("--executor ray needs Ray, which is not installed. Install it with "
-                        "`pip install 'classbench[ray]'` (or `pip install ray`), or use --executor local.") from None
-    return ray
+__all__ = ["RayExecutor", "ClusterLostError"]
 
 
 def _run_remote(spec: dict[str, Any], ctx: dict[str, Any], threads: int, runtime: dict[str, Any]) -> Iterator[Any]:
-    """Yield ``("history", rows)`` while the trial trains, then ``("result", result)``."""
+    """Yield ``("started", node)``, ``("history", rows)`` while the trial trains, then ``("result", result)``."""
+    import os
+    import socket
     import threading
 
+    import ray
+
+    if runtime.get("plugins") and not os.environ.get("CLASSBENCH_PLUGINS"):  # the driver's plugin models
+        os.environ["CLASSBENCH_PLUGINS"] = runtime["plugins"]
     from .trial import _clean_history, run_trial
 
+    yield ("started", {"id": ray.get_runtime_context().get_node_id(), "ip": ray.util.get_node_ip_address(),
+                       "name": os.environ.get("CLASSBENCH_NODE_NAME") or socket.gethostname()})
     models: list[Any] = []
     box: dict[str, Any] = {}
 
@@ -57,20 +64,19 @@ def _run_remote(spec: dict[str, Any], ctx: dict[str, Any], threads: int, runtime
     yield ("result", box.get("result") or {"status": "failed", "error": "the trial thread ended without a result"})
 
 
-def _preflight(address: str) -> None:
-    """Fail in seconds, not minutes, when nothing listens at HOST:PORT (Ray itself retries for long)."""
-    import socket
+@dataclass
+class _Attempt:
+    """One trial on the cluster (across the attempts a node loss forces)."""
 
-    hostport = address.split("://", 1)[-1]
-    host, sep, port = hostport.rpartition(":")
-    if not sep or not port.isdigit():
-        raise UserError(f"--address {address!r} is not of the form HOST:PORT, ray://HOST:PORT or auto.")
-    try:
-        socket.create_connection((host or "127.0.0.1", int(port)), timeout=5).close()
-    except OSError as exc:
-        raise UserError(f"Cannot reach the Ray cluster at {address}: {exc.strerror or exc}. Check that the head "
-                        f"node runs (`ray start --head`, `ray status`) and that the address and port are right, "
-                        f"or drop --address to start a local Ray instance.") from None
+    job: Any
+    spec: dict[str, Any]
+    ctx: dict[str, Any]
+    options: dict[str, Any]  # Ray task options: num_cpus, num_gpus, resources
+    t0: float | None = None  # when it started on a node; its time budget counts from there
+    node: dict[str, Any] | None = None  # the node running it (from its "started" message)
+    announced: bool = False
+    history: list[dict[str, Any]] = field(default_factory=list)
+    lost: list[str] = field(default_factory=list)  # nodes that died while holding this trial
 
 
 @dataclass
@@ -80,16 +86,19 @@ class RayExecutor:
     runtime: dict[str, Any] = field(default_factory=dict)  # per-run options for every trial (device)
     time_budget: float | None = None
     address: str | None = None
+    gpu_resource: str | None = None  # a custom Ray resource torch trials ask one unit of (e.g. "fake_gpu")
+    node_retries: int = 3  # times a trial is submitted again after its node died
     _ray: Any = None
     _remote: Any = None
-    _running: dict[Any, tuple[Any, float]] = field(default_factory=dict)
-    _history: dict[Any, list[dict[str, Any]]] = field(default_factory=dict)  # epochs streamed per running trial
+    _running: dict[Any, _Attempt] = field(default_factory=dict)
     _gpus: float = 0.0
     _owns_cluster: bool = False
-    _started: list[Any] = field(default_factory=list)  # submitted jobs whose start is not yet announced
+    _auto_workers: bool = False
+    _watch: ClusterWatch | None = None
+    _lost_cluster: bool = False
 
     def __post_init__(self) -> None:
-        ray = self._ray = _import_ray()
+        ray = self._ray = import_ray()
         import os
 
         kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False,
@@ -97,7 +106,7 @@ class RayExecutor:
         if ray.is_initialized():
             ray.shutdown()
         if self.address and self.address != "auto":
-            _preflight(self.address)
+            preflight(self.address)
         try:
             if self.address:
                 ray.init(address=self.address, **({} if self.address.startswith("ray://") else kwargs))
@@ -109,6 +118,8 @@ class RayExecutor:
                             f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}. Check the address "
                             f"(`ray status` on the head node shows it), or drop --address to start a local "
                             f"instance.") from None
+        if os.environ.get("CLASSBENCH_PLUGINS"):
+            self.runtime.setdefault("plugins", os.environ["CLASSBENCH_PLUGINS"])
         res = ray.cluster_resources()
         cpus = float(res.get("CPU", 0))
         self._gpus = float(res.get("GPU", 0))
@@ -116,9 +127,19 @@ class RayExecutor:
             self.shutdown()
             raise UserError(f"The Ray cluster has {cpus:g} CPUs but each trial asks for {self.threads}; "
                             f"add nodes or lower the threads per trial.")
+        if self.gpu_resource and res.get(self.gpu_resource, 0) < 1:
+            self.shutdown()
+            have = ", ".join(sorted(k for k in res if not k.startswith("node:"))) or "none"
+            raise UserError(f"--gpu-resource {self.gpu_resource!r}: no node of the Ray cluster at "
+                            f"{self.address or 'this machine'} has that resource (the cluster has: {have}). Start "
+                            f"the node with it as `ray start ... --resources '{{\"{self.gpu_resource}\": 1}}'`, "
+                            f"or drop --gpu-resource.")
         if self.workers is None:
             self.workers = max(1, int(cpus // self.threads))
-        self._remote = ray.remote(max_retries=0)(_run_remote)
+            self._auto_workers = True
+        if not self._owns_cluster and not (self.address or "").startswith("ray://"):
+            self._watch = ClusterWatch(ray, self.address or "auto")
+        self._remote = ray.remote(max_retries=0)(_run_remote)  # node losses are retried here, counted
 
     def idle(self) -> int:
         return max(0, (self.workers or 1) - len(self._running))
@@ -127,96 +148,179 @@ class RayExecutor:
         return len(self._running)
 
     def running(self) -> list[Any]:
-        return [job for job, _ in self._running.values()]
+        return [a.job for a in self._running.values()]
+
+    def _options(self, job: Any) -> dict[str, Any]:
+        opts: dict[str, Any] = {"num_cpus": self.threads}
+        if getattr(job, "family", "") == "torch":
+            if self.gpu_resource:
+                opts["resources"] = {self.gpu_resource: 1}
+            elif self._gpus >= 1:
+                opts["num_gpus"] = 1
+        return opts
 
     def submit(self, job: Any, spec: dict[str, Any], ctx: dict[str, Any]) -> None:
-        opts: dict[str, Any] = {"num_cpus": self.threads}
-        if self._gpus >= 1 and getattr(job, "family", "") == "torch":
-            opts["num_gpus"] = 1
-        gen = self._remote.options(**opts).remote(spec, ctx, self.threads, self.runtime)
-        self._running[gen] = (job, time.monotonic())
-        self._history[gen] = []
-        self._started.append(job)
+        self._launch(_Attempt(job, spec, ctx, self._options(job)))
+
+    def _launch(self, att: _Attempt) -> None:
+        att.t0, att.node = None, None
+        gen = self._remote.options(**att.options).remote(att.spec, att.ctx, self.threads, self.runtime)
+        self._running[gen] = att
 
     def take_unstarted(self) -> list[Any]:
-        """Ray starts every submitted trial (the driver submits no more than the cluster runs at once)."""
-        return []
+        """Cancel the submitted trials no node has started yet and hand them back (they stay pending)."""
+        out = []
+        for gen, att in list(self._running.items()):
+            if att.t0 is None and not self._ready(gen):
+                self._cancel(gen)
+                del self._running[gen]
+                out.append(att.job)
+        return out
+
+    def _ready(self, gen: Any) -> bool:
+        return bool(self._ray.wait([gen], num_returns=1, timeout=0)[0])
 
     def next_events(self, poll: float = 1.0) -> Iterator[Event]:
         ray = self._ray
-        if self._started:
-            started, self._started = self._started, []
-            yield from (Event(job, None) for job in started)
         if not self._running:
             return
         timeout = poll
         if self.time_budget:
-            left = min(t0 + self.time_budget - time.monotonic() for _, t0 in self._running.values())
-            timeout = max(0.0, min(poll, left))
+            started = [a.t0 for a in self._running.values() if a.t0 is not None]
+            if started:
+                timeout = max(0.0, min(poll, min(started) + self.time_budget - time.monotonic()))
         ready, _ = ray.wait(list(self._running), num_returns=1, timeout=timeout)
         for gen in ready:
-            result = self._next(gen)
-            if result is not None:
-                job, _ = self._running.pop(gen)
-                self._history.pop(gen, None)
-                yield Event(job, result)
+            event = self._take(gen)
+            if event is not None:
+                yield event
+        if self._watch is not None and self._watch.due():
+            yield from self._check_cluster()
         if self.time_budget:
             now = time.monotonic()
-            for gen, (_job, t0) in list(self._running.items()):
-                if now - t0 > self.time_budget:
+            for gen, att in list(self._running.items()):
+                if att.t0 is not None and now - att.t0 > self.time_budget:
                     yield self._stop(gen, f"stopped after its time budget of {self.time_budget:g} s")
 
-    def _next(self, gen: Any) -> dict[str, Any] | None:
-        """Take the next message of a ready trial: None after a history message, else its final result."""
+    def _take(self, gen: Any) -> Event | None:
+        """Handle the next message of a ready trial: an event for a start or a result, else None."""
         ray = self._ray
+        att = self._running[gen]
         try:
             kind, payload = ray.get(next(gen))
         except StopIteration:
             kind, payload = "result", {"status": "failed", "error": "the Ray task ended without a result"}
+        except ray.exceptions.NodeDiedError as exc:
+            return self._node_lost(gen, exc)
         except Exception as exc:  # noqa: BLE001 - a worker crash is a recorded failure
             kind, payload = "result", {
-                "status": "failed", "history": self._history.get(gen, []),
+                "status": "failed", "history": att.history,
                 "error": f"the Ray worker failed while running this trial: "
                          f"{type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}"}
-        if kind == "history":
-            self._history[gen].extend(payload)
+        if kind == "started":
+            att.node, att.t0 = payload, time.monotonic()
+            if not att.announced:
+                att.announced = True
+                return Event(att.job, None)
             return None
-        return payload
+        if kind == "history":
+            att.history.extend(payload)
+            return None
+        del self._running[gen]
+        return Event(att.job, self._with_node(att, payload))
+
+    @staticmethod
+    def _with_node(att: _Attempt, result: dict[str, Any]) -> dict[str, Any]:
+        extra = dict(result.get("extra") or {})
+        if att.node:
+            extra["node"] = att.node
+        if att.lost:
+            extra["nodes_lost"] = list(att.lost)  # the trial was submitted again after each
+        return {**result, "extra": extra}
+
+    def _node_lost(self, gen: Any, exc: BaseException) -> Event | None:
+        """The node holding this trial died: submit it again, or record it failed with "node lost"."""
+        att = self._running.pop(gen)
+        where = node_label(att.node) if att.node else "the node it was sent to"
+        if self._watch is not None:
+            self._watch.check_head()  # a head that went away ends the run (ClusterLostError)
+        att.lost.append(where)
+        if len(att.lost) <= self.node_retries and self._feasible(att):
+            self._launch(att)
+            return None
+        why = (f"after {len(att.lost)} node losses" if len(att.lost) > self.node_retries else
+               f"and no live node has {self._needs(att)} to run it again")
+        return Event(att.job, self._with_node(att, {
+            "status": "failed", "history": att.history,
+            "error": f"node lost: the Ray node {where} died while holding this trial ({why}); "
+                     f"`classbench run --resume RUN` runs it again"}))
+
+    @staticmethod
+    def _needs(att: _Attempt) -> str:
+        res = att.options.get("resources") or {}
+        return ", ".join(f"resource {k!r}" for k in res) or "the CPUs"
+
+    def _feasible(self, att: _Attempt) -> bool:
+        """Whether the live nodes together still hold what this trial asks for."""
+        if self._watch is None:
+            return True
+        total = self._watch.resources()
+        if total is None:
+            return True
+        return all(total.get(k, 0) >= v for k, v in (att.options.get("resources") or {}).items())
+
+    def _check_cluster(self) -> Iterator[Event]:
+        """Every few seconds: the head still there, capacity after node losses, trials nobody can run."""
+        assert self._watch is not None
+        self._watch.check_head()
+        total = self._watch.resources()
+        if total is None:
+            return
+        if self._auto_workers:
+            self.workers = max(1, int(float(total.get("CPU", 0)) // self.threads))
+        for gen, att in list(self._running.items()):
+            if att.t0 is None and not self._feasible(att) and not self._ready(gen):
+                self._cancel(gen)
+                del self._running[gen]
+                yield Event(att.job, self._with_node(att, {
+                    "status": "failed", "history": att.history,
+                    "error": f"node lost: no live node of the cluster has {self._needs(att)} any more (the node "
+                             f"that had it left); restart one and `classbench run --resume RUN` runs this trial"}))
+
+    def _cancel(self, gen: Any) -> None:
+        try:
+            self._ray.cancel(gen, force=True)
+        except Exception:  # noqa: BLE001 - already finished or gone
+            pass
 
     def _stop(self, gen: Any, error: str) -> Event:
         """Cancel a running trial: a ``timeout`` event with the epochs it had sent."""
-        ray = self._ray
-        while True:  # history rows (or the result) that arrived since the last wait
-            ready, _ = ray.wait([gen], num_returns=1, timeout=0)
-            if not ready:
-                break
-            result = self._next(gen)
-            if result is not None:
-                job, _ = self._running.pop(gen)
-                self._history.pop(gen, None)
-                return Event(job, result)
-        try:
-            ray.cancel(gen, force=True)
-        except Exception:  # noqa: BLE001 - already finished or gone
-            pass
-        job, _ = self._running.pop(gen)
-        history = self._history.pop(gen, [])
-        kept = f"; {len(history)} finished epoch(s) kept in its history" if history else ""
-        return Event(job, {"status": "timeout", "history": history, "error": error + kept})
+        att = self._running[gen]
+        while gen in self._running and self._ready(gen):  # history rows (or the result) that arrived since
+            event = self._take(gen)
+            if event is not None and event.result is not None:
+                return event
+        for g, a in list(self._running.items()):  # its attempt (a new one if its node died meanwhile)
+            if a is att:
+                del self._running[g]
+                self._cancel(g)
+        kept = f"; {len(att.history)} finished epoch(s) kept in its history" if att.history else ""
+        return Event(att.job, self._with_node(att, {"status": "timeout", "history": att.history,
+                                                    "error": error + kept}))
 
     def stop_all(self, error: str) -> list[Event]:
         """Cancel every running trial now: each becomes a ``timeout`` event with the epochs it had sent."""
-        return [self._stop(gen, error) for gen in list(self._running)]
+        return [self._stop(gen, error) for gen, att in list(self._running.items())
+                if gen in self._running and att.t0 is not None]
 
     def shutdown(self, kill: bool = False) -> None:
         ray = self._ray
         if ray is None:
             return
-        for ref in list(self._running):
-            try:
-                ray.cancel(ref, force=True)
-            except Exception:  # noqa: BLE001
-                pass
+        lost = self._watch is not None and self._watch.lost
+        if not lost:
+            for ref in list(self._running):
+                self._cancel(ref)
         self._running.clear()
         if ray.is_initialized():
             ray.shutdown()

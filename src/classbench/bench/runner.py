@@ -24,6 +24,8 @@ from ..errors import UserError
 from . import leaderboard as lb
 from .executors import LocalExecutor
 from .protocols import n_folds
+from .ray_nodes import ClusterLostError
+from .shard import shard_label, take_shard
 from .store import Store
 from .trial import versions
 
@@ -46,6 +48,8 @@ class RunOptions:
     skip_incompatible: bool = False  # leave out model/dataset pairs of different modalities (--model all)
     workers_given: bool = False  # whether --workers was given (Ray otherwise fills the cluster)
     save_models: bool = False  # keep every trained model in OUT/runs/RUN/models/<trial key> (classbench.persist)
+    shard: tuple[int, int] | None = None  # (i, n): run only the i-th of n shares of the planned trials (shard.py)
+    gpu_resource: str | None = None  # Ray: the custom resource torch trials ask for (a node that has a GPU)
 
 
 @dataclass
@@ -195,6 +199,8 @@ def run_suite(suite: SuiteSpec, opts: RunOptions, on_finish: Callable[[RunResult
         raise UserError(f"Unknown executor {opts.executor!r}.{hint} Executors: {', '.join(EXECUTORS)}.")
     if opts.executor != "ray" and opts.address:
         raise UserError("--address is for --executor ray; drop it or add --executor ray.")
+    if opts.executor != "ray" and opts.gpu_resource:
+        raise UserError("--gpu-resource names a Ray resource; add --executor ray (and --address) or drop it.")
     if opts.executor == "ray" and opts.memory_budget:
         raise UserError("--memory-budget is enforced by the local executor only; with Ray, set memory limits "
                         "on the cluster's nodes instead.")
@@ -224,6 +230,8 @@ def _run(suite: SuiteSpec, opts: RunOptions, store: Store, on_finish: Callable[[
         run = store.get_run(opts.resume)
         suite = SuiteSpec.from_dict(json.loads(run["suite_json"]), where=f"run {opts.resume}")
         run_id = opts.resume
+        shard = json.loads(run["options_json"] or "{}").get("shard")  # a shard's run resumes that shard
+        opts.shard = tuple(int(x) for x in shard.split("/")) if shard else None  # type: ignore[assignment]
     notes: list[str] = []
     executor = None
     if opts.executor == "local":  # workers start (and import the models' libraries) while the suite is checked
@@ -235,6 +243,10 @@ def _run(suite: SuiteSpec, opts: RunOptions, store: Store, on_finish: Callable[[
         if executor is not None:
             executor.shutdown(kill=True)
         raise
+    n_planned = len(trials)
+    trials = take_shard(trials, opts.shard)
+    if opts.shard:
+        notes.append(f"shard {shard_label(opts.shard)}: {len(trials)} of the suite's {n_planned} trials")
     for note in notes:
         _say(opts, note)
     if executor is None:
@@ -245,7 +257,8 @@ def _run(suite: SuiteSpec, opts: RunOptions, store: Store, on_finish: Callable[[
             try:
                 store.create_run(run_id, suite.to_dict(), opts.command,
                                  {"workers": opts.workers, "data_dir": opts.data_dir, "executor": opts.executor,
-                                  "time_budget": opts.time_budget, "device": opts.device, "notes": notes},
+                                  "time_budget": opts.time_budget, "device": opts.device, "notes": notes,
+                                  "shard": shard_label(opts.shard), "n_planned": n_planned},
                                  versions())
                 break
             except sqlite3.IntegrityError:
@@ -260,8 +273,13 @@ def _run(suite: SuiteSpec, opts: RunOptions, store: Store, on_finish: Callable[[
     todo = [t for t in trials if t.spec.key not in done]
     _say(opts, f"run {run_id}: {len(trials)} trials ({len(trials) - len(todo)} already done), "
                f"{opts.executor} executor, {executor.workers} worker(s), results in {store.path}")
+    stop = None
+    if suite.tune is not None or any(suite.model_tune):  # tuning (issue 14): studies first, on this executor
+        from ..tune.driver import tune_first
+
+        stop, todo, trials, opts = tune_first(store, run_id, suite, trials, todo, ctx, opts, executor)
     result = RunResult(run_id, out)
-    stop = _execute(store, run_id, todo, ctx, opts, executor, len(trials) - len(todo), len(trials))
+    stop = stop or _execute(store, run_id, todo, ctx, opts, executor, len(trials) - len(todo), len(trials))
     interrupted = result.interrupted = bool(stop)
     result.budget_exhausted = stop == "budget"
     result.rows = lb.leaderboard(store.trials(run_id))
@@ -327,7 +345,8 @@ def make_executor(opts: RunOptions) -> Any:
 
         return RayExecutor(workers=opts.workers if opts.workers_given else None,
                            threads=max(1, (os.cpu_count() or 1) // opts.workers) if opts.workers_given else 1,
-                           time_budget=opts.time_budget, address=opts.address, runtime=runtime)
+                           time_budget=opts.time_budget, address=opts.address, runtime=runtime,
+                           gpu_resource=opts.gpu_resource)
     return LocalExecutor(workers=opts.workers, threads=max(1, (os.cpu_count() or 1) // opts.workers),
                          time_budget=opts.time_budget, memory_budget=opts.memory_budget, runtime=runtime)
 
@@ -383,6 +402,13 @@ def _execute(store: Store, run_id: str, todo: list[PlannedTrial], ctx: DataConte
             f"The disk holding {opts.out} is full ({exc}). Trials recorded before this point are kept intact "
             f"({finished} finished); the trial being written and those after it were not run or not saved. Free "
             f"some space, then finish with: classbench run --resume {run_id} --out {opts.out}") from None
+    except ClusterLostError as exc:  # the Ray head went away: what finished stays, --resume runs the rest
+        n = store.interrupt_running(run_id)
+        store.set_run_status(run_id, "interrupted")
+        raise ClusterLostError(
+            f"{exc} The {finished} trials that finished are recorded in {store.path}; {n} running trial(s) are "
+            f"marked interrupted. Restart the head node (`ray start --head ...`) and its workers, then finish with: "
+            f"classbench run --resume {run_id} --out {opts.out} --executor ray --address HEAD:PORT") from None
     except (KeyboardInterrupt, _Stop):
         executor.shutdown(kill=True)
         n = store.interrupt_running(run_id)
