@@ -19,7 +19,9 @@ import numpy as np
 
 from .errors import DataError, UserError
 
-_TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "classbench.", "builtins.")
+# functools.partial: HistGradientBoosting with categorical features keeps partial(check_array, ...); skops
+# lists the wrapped function as a type of its own, so it must pass this check too.
+_TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "classbench.", "builtins.", "functools.partial")
 
 
 class Codec:

@@ -11,7 +11,13 @@ Layout of a saved model folder::
     arrays.npz     NumPy arrays, read with ``allow_pickle=False``
     weights.pt     torch models: ``module_.state_dict()``, read with ``torch.load(..., weights_only=True)``
     weights.npz    scratch (NumPy engine) nets: the engine network's parameters
-    *.skops        scikit-learn estimators inside a model, written with skops (``skops.io``)
+    *.skops        scikit-learn estimators inside a model, written with skops (``skops.io``); for a model
+                   trained on a described table, the fitted preprocessing (a ColumnTransformer) too
+
+A model trained on a described table (``Dataset.meta["columns"]``) is a ``TabularPipeline``: the folder holds
+the inner model as usual, state.json's ``table`` entry holds the columns and the fitted preprocessing, and
+``load_model`` returns the pipeline again, which takes raw coded rows (``classbench predict`` codes CSV
+rows with ``datasets.tables.encode_frame`` first).
 
 Nothing is pickled. scikit-learn objects go through skops, which refuses to build any type it is not
 told to trust; classbench trusts scikit-learn, NumPy, SciPy and classbench's own types only, and refuses
@@ -111,6 +117,9 @@ def save_model(model: Any, folder: str | os.PathLike, *, name: str | None = None
     from . import __version__
 
     folder = Path(folder)
+    table = None
+    if type(model).__name__ == "TabularPipeline" and hasattr(model, "model_"):  # save the inner model + its table
+        table, model = model, model.model_
     name = name or registry_name(model)
     if name is None:
         raise UserError(f"Cannot save a {type(model).__name__}: it is not a registered classbench model, so it "
@@ -122,7 +131,7 @@ def save_model(model: Any, folder: str | os.PathLike, *, name: str | None = None
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
     try:
-        payload = _payload(model, tmp)
+        payload = _payload(model, tmp, table)
         classes = getattr(model, "classes_", None)
         modality = getattr(dataset, "modality", None) or _guess_modality(model)
         meta = {
@@ -135,7 +144,7 @@ def save_model(model: Any, folder: str | os.PathLike, *, name: str | None = None
             "classes_dtype": None if classes is None else np.asarray(classes).dtype.str,
             "class_names": list(dataset.classes) if dataset is not None and dataset.classes else None,
             "modality": modality,
-            "input": preprocess if preprocess is not None else input_spec(model, dataset, modality),
+            "input": preprocess if preprocess is not None else input_spec(table or model, dataset, modality),
             "dataset": None if dataset is None else {"name": dataset.name, **_jsonable(dataset.summary()),
                                                      "params": _jsonable(dataset.provenance.get("params"))},
             "trial": _jsonable(trial), "metrics": _jsonable(metrics), "versions": _versions(),
@@ -157,7 +166,7 @@ def save_model(model: Any, folder: str | os.PathLike, *, name: str | None = None
     return folder
 
 
-def _payload(model: Any, tmp: Path) -> list[str]:
+def _payload(model: Any, tmp: Path, table: Any = None) -> list[str]:
     codec = Codec(tmp)
     if hasattr(model, "_export_state"):
         attrs = dict(model._export_state())
@@ -179,6 +188,9 @@ def _payload(model: Any, tmp: Path) -> list[str]:
     elif "net_" in vars(model) and not hasattr(model, "_export_state"):
         savez(tmp / "weights.npz", model.net_.state_dict())
         state["weights"], files = "engine", ["weights.npz"]
+    if table is not None:
+        state["table"] = codec.enc({"columns": list(table.columns or []), "preprocessor": table.preprocessor_},
+                                   "table")
     savez(tmp / "arrays.npz", codec.arrays)
     write_file(tmp / "state.json", json.dumps(state).encode())
     return ["state.json", "arrays.npz", *files, *codec.files]
@@ -291,6 +303,11 @@ def load_model(folder: str | os.PathLike) -> SavedModel:
             _load_torch(model, folder / "weights.pt")
         elif state.get("weights") == "engine":
             _load_engine(model, folder / "weights.npz")
+        if state.get("table") is not None:  # trained on a described table: the fitted preprocessing goes first
+            from .bench.preprocess import TabularPipeline
+
+            table = codec.dec(state["table"])
+            model = TabularPipeline.from_fitted(model, table["columns"], table["preprocessor"])
     except (UserError, DataError):
         raise
     except ModuleNotFoundError as exc:

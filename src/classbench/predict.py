@@ -12,6 +12,12 @@ What a saved model's ``input`` entry (in model.json) says to do with raw inputs:
   A dataset source may supply its own through ``preprocess_spec(dataset)``.
 * ``{"kind": "text"}``: one text per file (``lines=True``: one per non-empty line); the model keeps its
   vocabulary.
+* ``{"kind": "tabular", "columns": [...], "target": name, "target_index": i}`` (a model trained on a
+  described table, saved with its fitted preprocessing): CSV/TSV rows, with a header naming (at least) the
+  training columns in any order, or without one: the d columns in training order, or d + 1 with the target
+  column at ``target_index`` (default: last), which is ignored. Cells are coded by
+  ``datasets.tables.encode_frame`` (missing markers -> NaN, a category not seen in training -> NaN) and the
+  saved pipeline imputes, encodes and scales them as in training.
 * ``{"kind": "tabular", "n_features": d, "feature_names": [...], "pipeline": ...}``: CSV rows. With a
   ``pipeline`` (``{"columns": [{"name", "kind": "numeric", "median", "mean", "std", "indicator"} |
   {"name", "kind": "categorical", "categories": [...]}]}``, from the source's ``preprocess_spec`` or the
@@ -38,6 +44,12 @@ _MISSING = frozenset({"", "na", "n/a", "nan", "null", "none", "?"})
 # ------------------------------------------------------------------------------------ input specs
 def default_input_spec(model: Any, dataset: Any, modality: str, source: Any = None) -> dict[str, Any]:
     """The ``input`` entry of model.json for ``model`` trained on ``dataset`` (either may lack details)."""
+    columns = getattr(model, "columns", None) if type(model).__name__ == "TabularPipeline" else None
+    if columns:  # a described table: raw rows are coded (encode_frame), the saved pipeline does the rest
+        meta = getattr(dataset, "meta", None) or {}
+        return {"kind": "tabular", "n_features": len(columns), "feature_names": [c["name"] for c in columns],
+                "columns": [dict(c) for c in columns], "target": meta.get("target"),
+                "target_index": meta.get("target_index")}
     if source is not None and dataset is not None and hasattr(source, "preprocess_spec"):
         spec = source.preprocess_spec(dataset)
         if spec:
@@ -177,6 +189,8 @@ def read_texts(paths: list[Path], lines: bool) -> tuple[list[str], list[str]]:
 
 def read_table(paths: list[Path], spec: dict[str, Any]) -> tuple[list[str], np.ndarray]:
     """(names, X) with X float32 of shape (n, n_features): every CSV row of every file, prepared."""
+    if spec.get("columns"):
+        return _read_coded(paths, spec)
     names, blocks = [], []
     for path in paths:
         try:
@@ -195,6 +209,44 @@ def read_table(paths: list[Path], spec: dict[str, Any]) -> tuple[list[str], np.n
         first = 2 if header else 1
         blocks.append(_table_features(path, header, body, first, spec))
         names += [f"{path}:{first + i}" for i in range(len(body))]
+    return names, np.concatenate(blocks)
+
+
+def _read_coded(paths: list[Path], spec: dict[str, Any]) -> tuple[list[str], np.ndarray]:
+    """(names, X) with X float64 of shape (n, d): the rows of every file coded for a described table."""
+    import pandas as pd
+
+    from .datasets.tables import encode_frame
+
+    columns = spec["columns"]
+    wanted = [c["name"] for c in columns]
+    names, blocks = [], []
+    for path in paths:
+        try:
+            raw = pd.read_csv(path, sep=None, engine="python", header=None, dtype=str, keep_default_na=False,
+                              skip_blank_lines=True, encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            raise DataError(f"Cannot read {path} as a CSV table ({' '.join(str(exc).split())[:200]}). Give one "
+                            f"row per line, cells separated by commas (or ; tab |).") from None
+        if raw.empty:
+            raise UserError(f"{path} holds no rows to predict.")
+        first = [str(c).strip() for c in raw.iloc[0]]
+        if set(wanted) <= set(first):  # a header naming the columns (any order, extra columns ignored)
+            frame, line = raw.iloc[1:].set_axis(first, axis=1), 2
+        else:
+            frame, line = raw, 1
+            width = raw.shape[1]
+            if width == len(wanted) + 1:
+                t = spec.get("target_index")
+                frame = raw.drop(columns=raw.columns[t if isinstance(t, int) else -1])
+            elif width != len(wanted):
+                raise UserError(f"{path} has {width} columns and no header naming the model's columns; the model "
+                                f"takes {len(wanted)} ({', '.join(wanted[:8])}{' ...' if len(wanted) > 8 else ''}). "
+                                f"Add a header row with those names, or give them in training order (with or "
+                                f"without the target column).")
+            frame = frame.set_axis(wanted, axis=1)
+        blocks.append(encode_frame(frame.reset_index(drop=True), columns))
+        names += [f"{path}:{line + i}" for i in range(len(frame))]
     return names, np.concatenate(blocks)
 
 
