@@ -115,10 +115,14 @@ class TrialSpec:
     protocol: ProtocolSpec = field(default_factory=ProtocolSpec)
     fold: int = 0
     n_folds: int = 1
+    tuned: str = ""  # a tuned trial (issue 14): JSON of its study's outcome (chosen params, budget, time)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"dataset": self.dataset.to_dict(), "model": self.model.to_dict(), "seed": self.seed,
-                "protocol": self.protocol.to_dict(), "fold": self.fold, "n_folds": self.n_folds}
+        d = {"dataset": self.dataset.to_dict(), "model": self.model.to_dict(), "seed": self.seed,
+             "protocol": self.protocol.to_dict(), "fold": self.fold, "n_folds": self.n_folds}
+        if self.tuned:
+            d["tuned"] = json.loads(self.tuned)
+        return d
 
     @property
     def key(self) -> str:
@@ -133,6 +137,7 @@ class TrialSpec:
             protocol=ProtocolSpec(**d.get("protocol", {})),
             fold=int(d.get("fold", 0)),
             n_folds=int(d.get("n_folds", 1)),
+            tuned=json.dumps(d["tuned"], sort_keys=True) if d.get("tuned") else "",
         )
 
 
@@ -144,18 +149,28 @@ class SuiteSpec:
     seeds: tuple[int, ...] = (0,)
     protocol: ProtocolSpec = field(default_factory=ProtocolSpec)
     description: str = ""
+    tune: Any = None  # classbench.tune.spec.TuneSpec for every model (issue 14), or None
+    model_tune: tuple = ()  # per model (aligned with ``models``): a TuneSpec, False (not tuned) or None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "description": self.description,
-                "datasets": [d.to_dict() for d in self.datasets], "models": [m.to_dict() for m in self.models],
-                "seeds": list(self.seeds), "protocol": self.protocol.to_dict()}
+        d = {"name": self.name, "description": self.description,
+             "datasets": [d.to_dict() for d in self.datasets], "models": [m.to_dict() for m in self.models],
+             "seeds": list(self.seeds), "protocol": self.protocol.to_dict()}
+        if self.tune is not None or any(t is not None for t in self.model_tune):  # tuning (issue 14)
+            from .tune.spec import tune_to_dict
+
+            d["tune"] = tune_to_dict(self.tune)
+            for m, t in zip(d["models"], self.model_tune):
+                if t is not None:
+                    m["tune"] = tune_to_dict(t)
+        return d
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any], where: str = "suite") -> "SuiteSpec":
         return parse_suite(d, where)
 
 
-_SUITE_KEYS = ("name", "description", "datasets", "models", "seeds", "protocol")
+_SUITE_KEYS = ("name", "description", "datasets", "models", "seeds", "protocol", "tune")
 
 
 def _unknown(key: str, allowed: tuple[str, ...], where: str) -> UserError:
@@ -164,7 +179,7 @@ def _unknown(key: str, allowed: tuple[str, ...], where: str) -> UserError:
     return UserError(f"{where}: unknown key {key!r}.{hint} Allowed keys: {', '.join(allowed)}.")
 
 
-def _named(items: Any, what: str, where: str) -> list[tuple[str, dict[str, Any]]]:
+def _named(items: Any, what: str, where: str, extra: tuple[str, ...] = ()) -> list[tuple[str, dict[str, Any]]]:
     if isinstance(items, (str, dict)):
         items = [items]
     if not isinstance(items, list) or not items:
@@ -175,8 +190,8 @@ def _named(items: Any, what: str, where: str) -> list[tuple[str, dict[str, Any]]
             out.append((item, {}))
         elif isinstance(item, dict):
             for k in item:
-                if k not in ("name", "params"):
-                    raise _unknown(k, ("name", "params"), f"{where}: {what}[{i}]")
+                if k not in ("name", "params") + extra:
+                    raise _unknown(k, ("name", "params") + extra, f"{where}: {what}[{i}]")
             if not isinstance(item.get("name"), str):
                 raise UserError(f"{where}: {what}[{i}] needs a 'name' (a string).")
             params = item.get("params", {})
@@ -241,14 +256,24 @@ def parse_suite(data: Mapping[str, Any], where: str = "suite") -> SuiteSpec:
     for k in ("datasets", "models"):
         if k not in data:
             raise UserError(f"{where}: missing '{k}' (a list of names or {{name, params}} tables).")
+    tune, model_tune = None, ()
+    if "tune" in data or any(isinstance(m, dict) and "tune" in m for m in _as_list(data["models"])):
+        from .tune.spec import parse_suite_tune  # tuning (issue 14): a global and per-model `tune` tables
+
+        tune, model_tune = parse_suite_tune(data.get("tune"), _as_list(data["models"]), where)
     return SuiteSpec(
         name=str(data.get("name", Path(where).stem)),
         description=str(data.get("description", "")),
         datasets=tuple(DatasetSpec(n, _freeze(p)) for n, p in _named(data["datasets"], "datasets", where)),
-        models=tuple(ModelSpec(n, _freeze(p)) for n, p in _named(data["models"], "models", where)),
+        models=tuple(ModelSpec(n, _freeze(p)) for n, p in _named(data["models"], "models", where, ("tune",))),
         seeds=parse_seeds(data.get("seeds"), where),
         protocol=parse_protocol(data.get("protocol"), where),
+        tune=tune, model_tune=model_tune,
     )
+
+
+def _as_list(items: Any) -> list[Any]:
+    return [items] if isinstance(items, (str, dict)) else list(items) if isinstance(items, list) else []
 
 
 def read_suite_file(path: Path) -> SuiteSpec:

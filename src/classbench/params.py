@@ -9,6 +9,21 @@ from .errors import UserError
 
 
 @dataclass(frozen=True)
+class TuneRange:
+    """A tuning range narrower than (or, for unbounded parameters, absent from) the validation range.
+
+    Either ``low``/``high`` (inclusive; ``log`` None means log scale when ``low > 0`` and ``high / low >= 100``)
+    or ``choices`` (any values the parameter accepts, e.g. ``(None, 8, 16)`` or hidden sizes ``((128,), (256, 256))``).
+    Used by ``classbench.tune`` to derive a model's search space.
+    """
+
+    low: float | None = None
+    high: float | None = None
+    choices: tuple | None = None
+    log: bool | None = None
+
+
+@dataclass(frozen=True)
 class Param:
     """One hyperparameter's contract.
 
@@ -16,6 +31,8 @@ class Param:
     low/high : inclusive bounds for numbers (``low_open`` makes the lower bound exclusive)
     choices : allowed values for str (or any kind)
     nullable : whether None is accepted
+    tune : how ``--tune`` searches it: a ``TuneRange``, ``False`` (never), or None (derived from
+        low/high/choices when those are finite; unbounded parameters are then left out)
     """
 
     kind: Any
@@ -25,6 +42,7 @@ class Param:
     nullable: bool = False
     low_open: bool = False
     doc: str = ""
+    tune: TuneRange | bool | None = None  # tuning: a TuneRange, False (never tuned), None (derived from the range)
 
     def describe(self) -> str:
         if self.choices is not None:

@@ -10,6 +10,8 @@ from typing import Any
 METRICS = ("accuracy", "macro_f1", "train_s", "predict_s")
 REG_METRICS = ("rmse", "mae", "r2", "train_s", "predict_s")
 COLUMNS = ("dataset", "model", "accuracy", "macro_f1", "train_s", "predict_s", "params", "peak_mem_mb", "n_seeds")
+# classification rows: the 95% interval on accuracy (bench/compare.py picks the method) and the group of winners
+STAT_COLUMNS = ("acc_low", "acc_high", "interval", "tied_with_best", "p_vs_best")
 REG_COLUMNS = ("dataset", "model", "rmse", "mae", "r2", "train_s", "predict_s", "params", "peak_mem_mb", "n_seeds")
 
 
@@ -22,8 +24,13 @@ def _mean_std(values: list[float]) -> tuple[float | None, float | None]:
     return mean, std
 
 
-def leaderboard(trials: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def leaderboard(trials: list[dict[str, Any]], alpha: float = 0.05) -> list[dict[str, Any]]:
     """Rows sorted by dataset (suite order) then accuracy (best first).
+
+    Classification rows also get a ``1 - alpha`` interval on accuracy (``acc_low``, ``acc_high``, and the
+    ``interval`` method: Wilson on one test set, Nadeau-Bengio corrected t over folds/seeds) and
+    ``tied_with_best``: not significantly worse than the dataset's best row (``p_vs_best``, Holm-adjusted;
+    None where no test could be made, e.g. a run stored without per-sample predictions).
 
     ``accuracy`` etc. are means over the trials that finished; ``*_std`` the sample standard deviation
     over seeds (and folds); ``n_seeds``/``n_folds`` count what the means are over; ``n_failed`` the rest.
@@ -55,8 +62,15 @@ def leaderboard(trials: list[dict[str, Any]]) -> list[dict[str, Any]]:
         row["params"] = _mean_std([t["n_params"] for t in ok])[0]
         mem = [t["peak_mem_mb"] for t in ok if t["peak_mem_mb"] is not None]
         row["peak_mem_mb"] = max(mem) if mem else None
+        if "(tuned" in label:  # tuning (issue 14): chosen params, budget, study time
+            from ..tune.results import tuning_fields
+
+            row.update(tuning_fields(ts))
         rows.append(row)
     rows.sort(key=lambda r: (dataset_order[r["dataset"]], -_score(r)))
+    from .compare import annotate
+
+    annotate(rows, trials, alpha)
     return rows
 
 
@@ -95,24 +109,71 @@ def has_std(rows: list[dict[str, Any]]) -> bool:
     return any(r["n_seeds"] > 1 or r["n_folds"] > 1 for r in rows)
 
 
+def accuracy_cell(r: dict[str, Any], std: bool) -> str:
+    """``0.9879 [0.957, 0.997]`` (the row's interval), else ``mean ± std`` over seeds, else the mean."""
+    if r.get("accuracy") is None:
+        return "-"
+    if r.get("acc_low") is not None and r.get("acc_high") is not None:
+        return f"{r['accuracy']:.4f} [{r['acc_low']:.3f}, {r['acc_high']:.3f}]"
+    if std and r.get("accuracy_std") is not None:
+        return f"{r['accuracy']:.4f} ± {r['accuracy_std']:.4f}"
+    return _fmt(r["accuracy"], "accuracy")
+
+
+def tied_cell(r: dict[str, Any]) -> str:
+    """``*`` tied with the dataset's best, ``?`` not testable, blank otherwise."""
+    t = r.get("tied_with_best")
+    return "*" if t else ("?" if t is None and r.get("interval") else "")
+
+
+def _with_tied(rows: list[dict[str, Any]], task: str) -> bool:
+    return task != "regression" and any(r.get("interval") for r in rows)
+
+
 def display_rows(rows: list[dict[str, Any]], task: str = "classification") -> tuple[list[str], list[list[str]]]:
     std = has_std(rows)
     header = list(REG_COLUMNS if task == "regression" else COLUMNS)
     metrics = REG_METRICS if task == "regression" else METRICS
+    tied = _with_tied(rows, task)
+    if tied:
+        header.insert(3, "tied")
+    tuning = any("tune_s" in r for r in rows)
+    if tuning:
+        header.append("tune_s")
     out = []
     for r in rows:
         cells = [r["dataset"], r["model"]]
         for m in metrics:
+            if m == "accuracy":
+                cells.append(accuracy_cell(r, std))
+                if tied:
+                    cells.append(tied_cell(r))
+                continue
             cell = _fmt(r[m], m)
-            if std and r[m] is not None and r.get(f"{m}_std") is not None:
+            if std and r[m] is not None and r.get(f"{m}_std") is not None and not _one_sample_folds(r, m):
                 cell += f" ± {_fmt(r[m + '_std'], m)}"
             cells.append(cell)
         cells += [_fmt(r["params"], "params"), _fmt(r["peak_mem_mb"], "peak_mem_mb"), str(r["n_seeds"])]
+        if tuning:  # tuned rows: chosen parameters in the model cell, the study's seconds in their own column
+            cells[1] += f" {{{r['tuned_params']}}}" if r.get("tuned_params") else ""
+            cells.append(_fmt(r.get("tune_s"), "train_s"))
         if r["status"] != "ok":
             cells[1] += f" [{r['status']}: {r['n_failed']} of {r['n_trials']} failed]" if r["n_failed"] else \
                 f" [{r['status']}]"
         out.append(cells)
     return header, out
+
+
+def _one_sample_folds(r: dict[str, Any], m: str) -> bool:
+    """Leave-one-out scores are 0 or 1 per fold: their standard deviation says nothing."""
+    return m in ("accuracy", "macro_f1") and str(r.get("protocol") or "").startswith("loo")
+
+
+def header_note(rows: list[dict[str, Any]]) -> str:
+    """The line above a classification table saying which method made its intervals (empty: none)."""
+    from .compare import tied_note
+
+    return tied_note([r for r in rows if r.get("task", "classification") != "regression"])
 
 
 def by_task(rows: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
@@ -126,7 +187,11 @@ def by_task(rows: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]
 
 
 def format_table(rows: list[dict[str, Any]]) -> str:
-    return "\n\n".join(_format_table(part, task) for task, part in by_task(rows))
+    parts = []
+    for task, part in by_task(rows):
+        note = header_note(part) if task != "regression" else ""
+        parts.append((note + "\n" if note else "") + _format_table(part, task))
+    return "\n\n".join(parts)
 
 
 def _format_table(rows: list[dict[str, Any]], task: str) -> str:
@@ -146,7 +211,8 @@ def to_markdown(rows: list[dict[str, Any]]) -> str:
         header, body = display_rows(part, task)
         lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
         lines += ["| " + " | ".join(c.replace("|", "\\|") for c in b) + " |" for b in body]
-        parts.append("\n".join(lines) + "\n")
+        note = header_note(part) if task != "regression" else ""
+        parts.append((f"{note}.\n\n" if note else "") + "\n".join(lines) + "\n")
     return "\n".join(parts)
 
 
@@ -160,7 +226,11 @@ def to_csv(rows: list[dict[str, Any]]) -> str:
         cols += [f"{m}_std" for m in METRICS]
         if regression:
             cols += [f"{m}_std" for m in ("rmse", "mae", "r2")]
+    if any(r.get("interval") for r in rows):
+        cols += list(STAT_COLUMNS)
     cols += ["n_folds", "n_trials", "n_failed", "status"] + (["task"] if regression else [])
+    if any("tune_s" in r for r in rows):
+        cols += ["tune_s", "tuned_params", "tune_budget"]
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=cols, extrasaction="ignore", lineterminator="\n")
     w.writeheader()

@@ -84,6 +84,10 @@ def run_trial(spec_dict: dict[str, Any], ctx_dict: dict[str, Any], threads: int,
     ``on_model(model)``, when given, is called with the model just before it is fitted (the local
     executor watches its ``history_`` there, to keep the epochs of a trial that is stopped).
     """
+    if "candidate" in spec_dict:  # a tuning candidate (classbench.tune): scored on the training rows only
+        from ..tune.candidate import run_candidate
+
+        return run_candidate(spec_dict, ctx_dict, threads, runtime, on_model)
     started, t_start = time.time(), time.perf_counter()
     set_threads(threads)
     spec = TrialSpec.from_dict(spec_dict)

@@ -5,24 +5,38 @@ from __future__ import annotations
 
 import math
 
-from ..params import Param
+from ..params import Param, TuneRange
 
 OPTIMIZERS = ("sgd", "momentum", "adam", "rmsprop")
 SCHEDULES = ("constant", "step", "cosine", "onecycle")
 
 TRAINING_PARAMS: dict[str, Param] = {
-    "epochs": Param(int, low=1, high=10_000, doc="passes over the training data"),
+    "epochs": Param(int, low=1, high=10_000, doc="passes over the training data", tune=False),
     "batch_size": Param(int, low=1, doc="minibatch size"),
-    "lr": Param(float, low=0.0, low_open=True, doc="(peak) learning rate"),
+    "lr": Param(float, low=0.0, low_open=True, doc="(peak) learning rate", tune=TuneRange(1e-4, 3e-2)),
     "optimizer": Param(str, choices=OPTIMIZERS, doc="update rule"),
-    "momentum": Param(float, low=0.0, high=1.0, doc="momentum for 'momentum' (and rmsprop)"),
-    "weight_decay": Param(float, low=0.0, doc="L2 penalty"),
+    "momentum": Param(float, low=0.0, high=1.0, doc="momentum for 'momentum' (and rmsprop)",
+                      tune=TuneRange(0.5, 0.99)),
+    "weight_decay": Param(float, low=0.0, doc="L2 penalty", tune=TuneRange(1e-6, 1e-2)),
     "lr_schedule": Param(str, choices=SCHEDULES, doc="learning-rate schedule over the epochs"),
-    "validation_fraction": Param(float, low=0.0, high=0.5, doc="share of train held out for monitoring (0: none)"),
+    "validation_fraction": Param(float, low=0.0, high=0.5, doc="share of train held out for monitoring (0: none)",
+                                 tune=False),
     "early_stopping": Param(int, low=1, nullable=True, doc="stop after this many epochs without val improvement"),
     "random_state": Param(int, low=0, nullable=True, doc="seed of weights, shuffling and dropout"),
-    "verbose": Param(bool, doc="show a progress bar per epoch"),
+    "verbose": Param(bool, doc="show a progress bar per epoch", tune=False),
 }
+
+
+#: called as ``hook(row)`` with each epoch's history row by the torch and scratch training loops (tuning
+#: registers one while a candidate trains, to report the validation score to its pruner; a hook may raise
+#: to stop the fit)
+EPOCH_HOOKS: list = []
+
+
+def epoch_done(row: dict) -> None:
+    """Tell the registered hooks that an epoch finished (its history row, with val_accuracy when monitored)."""
+    for hook in list(EPOCH_HOOKS):
+        hook(row)
 
 
 def lr_factor(schedule: str, step: int, total: int) -> float:

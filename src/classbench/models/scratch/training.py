@@ -24,14 +24,14 @@ from typing import Any, ClassVar, Iterator
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from ...contract import Classifier
+from ...contract import Classifier, net_input, net_labels
 from ...datasets.base import stratified_holdout
 from ...engine import EngineError, optim
 from ...engine import functional as F
 from ...engine import layers as L
 from ...errors import UserError
 from ...params import Param
-from ..neural_params import TRAINING_PARAMS, augment_shift, lr_factor
+from ..neural_params import TRAINING_PARAMS, augment_shift, epoch_done, lr_factor
 
 LOSSES = ("cross-entropy", "squared")
 _EVAL_BATCH = 256  # bounds the im2col buffers at prediction time (seed-cnn: ~160 MB)
@@ -155,38 +155,12 @@ class ScratchNetClassifier(Classifier):
     # ---- inputs (the torch wrapper's checks and messages) ----------------------------------------
     def _as_input(self, X: Any, what: str) -> np.ndarray:
         """X as a float32 array of shape (n, c, h, w) or (n, d); UserError when it cannot be one."""
-        X = np.asarray(X)
-        if X.dtype == object or not (np.issubdtype(X.dtype, np.number) or X.dtype == bool):
-            raise UserError(
-                f"model {self._name}: {what} must be a numeric array (images or feature vectors); got dtype "
-                f"{X.dtype}. Text datasets need a text model such as 'scratch-lstm'; pick an image/tabular "
-                f"dataset or model."
-            )
-        if X.ndim == 3:
-            X = X[:, None]
-        if X.ndim not in (2, 4) or (self.image_only and X.ndim != 4):
-            want = "(n, c, h, w) images" if self.image_only else "(n, d) vectors or (n, c, h, w) images"
-            raise UserError(
-                f"model {self._name}: {what} has shape {X.shape}, but it takes {want}. "
-                + ("Use it on an image dataset, or pick 'scratch-mlp' for vectors." if self.image_only else "")
-            )
-        if len(X) == 0:
-            raise UserError(f"model {self._name}: {what} is empty.")
-        X = X.astype(np.float32, copy=False)
-        if not np.isfinite(X).all():
-            raise UserError(f"model {self._name}: {what} contains NaN or infinite values; clean the data first.")
-        if hasattr(self, "input_shape_") and tuple(X.shape[1:]) != self.input_shape_:
-            raise UserError(
-                f"model {self._name}: {what} has samples of shape {tuple(X.shape[1:])} but the model was "
-                f"fitted on {self.input_shape_}. Use data prepared the same way as the training set."
-            )
-        return np.ascontiguousarray(X)
+        return net_input(f"model {self._name}", X, what, image_only=self.image_only,
+                         fitted=getattr(self, "input_shape_", None),
+                         hint="Text datasets need a text model such as 'scratch-lstm'; pick an image/tabular dataset or model.")
 
     def _labels(self, y: Any, n: int, what: str) -> np.ndarray:
-        y = np.asarray(y)
-        if y.ndim != 1 or len(y) != n:
-            raise UserError(f"model {self._name}: {what} must be one label per sample ({n}); got shape {y.shape}.")
-        return y
+        return net_labels(f"model {self._name}", y, n, what)
 
     # ---- fitting --------------------------------------------------------------------------------
     def fit(self, X: Any, y: Any, *, X_val: Any = None, y_val: Any = None) -> "ScratchNetClassifier":
@@ -206,7 +180,8 @@ class ScratchNetClassifier(Classifier):
         X = self._as_input(X, "X")
         y_idx = self._encode_labels(self._labels(y, len(X), "y"))
         if len(self.classes_) < 2:
-            raise UserError(f"model {self._name}: y holds a single class {self.classes_[0]!r}; need two or more.")
+            raise UserError(f"model {self._name}: y holds only one class ({self.classes_[0]!r}); a classifier "
+                            f"needs two or more.")
         seed = p["random_state"]
         if seed is None:
             seed = int(np.random.default_rng().integers(2**31 - 1))
@@ -314,6 +289,7 @@ class ScratchNetClassifier(Classifier):
                 shown = {k: f"{row[k]:.4f}" for k in ("loss", "accuracy", "val_loss", "val_accuracy") if row[k] is not None}
                 bar.set_postfix(shown)
                 bar.close()
+            epoch_done(row)  # tuning: a pruner may stop a hopeless candidate here
             if patience is not None:
                 if row["val_loss"] < best_loss:
                     best_loss, bad = row["val_loss"], 0

@@ -12,7 +12,7 @@ import numpy as np
 from torch import nn
 
 from ...errors import UserError
-from ...params import Param
+from ...params import Param, TuneRange
 from .training import LOSSES, TorchClassifier, torch_space
 
 _DROPOUT = Param(float, low=0.0, high=0.9, doc="dropout probability before the output layer(s)")
@@ -177,10 +177,12 @@ class MLP(TorchClassifier):
 
     modalities = frozenset({"image", "tabular"})
     param_space = torch_space(
-        hidden=Param("seq", low=1, doc="sizes of the hidden layers, e.g. [256, 256]; [] = softmax regression"),
+        hidden=Param("seq", low=1, doc="sizes of the hidden layers, e.g. [256, 256]; [] = softmax regression",
+                     tune=TuneRange(choices=((128,), (256,), (256, 256), (512, 256)))),
         activation=Param(str, choices=("relu", "sigmoid", "tanh", "none"), doc="hidden-unit nonlinearity"),
         loss=Param(str, choices=LOSSES, doc="training loss"),
-        dropout=Param(float, low=0.0, high=0.9, doc="dropout probability after each hidden layer"),
+        dropout=Param(float, low=0.0, high=0.9, doc="dropout probability after each hidden layer",
+                      tune=TuneRange(0.0, 0.5)),
     )
 
     def __init__(
