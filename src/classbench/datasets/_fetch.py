@@ -405,3 +405,58 @@ def _not_found_message(
         + f" {why} "
         + _manual_hint(names, [] if listed else urls, dest_dir, dataset)
     )
+
+
+# ------------------------------------------------------------------------------------------------ OpenML
+def md5_file(path: str | os.PathLike) -> str:
+    h = hashlib.md5(usedforsecurity=False)
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(CHUNK), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def md5_check(md5: str) -> Callable[[Path], str | None]:
+    """A ``download(check=...)`` function accepting a file whose md5 is ``md5`` (OpenML's checksum)."""
+
+    def check(path: Path) -> str | None:
+        got = md5_file(path)
+        return None if got == md5.lower() else f"checksum mismatch (got md5 {got}, expected {md5}; discarded)"
+
+    return check
+
+
+def get_json(url: str, timeout: float = TIMEOUT_S) -> dict:
+    """GET a small JSON document (an OpenML API answer); DownloadError with the reason on any failure.
+
+    An HTTP error's JSON body (OpenML: ``{"error": {"code": "372", "message": "No results"}}``) is put into
+    the reason; ``failures[0][1]`` starts with ``HTTP <code>`` then.
+    """
+    if offline():
+        raise DownloadError(f"Not fetching {url}: downloads are turned off by CLASSBENCH_OFFLINE.",
+                            [(url, "downloads turned off")])
+    try:
+        req = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT, "Accept": "application/json"})
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            body = resp.read(64 << 20)
+    except urllib.error.HTTPError as exc:
+        why = f"HTTP {exc.code} {exc.reason}"
+        with contextlib.suppress(Exception):
+            err = json.loads(exc.read(1 << 16)).get("error", {})
+            why += f" (OpenML error {err.get('code')}: {err.get('message')})"
+        raise DownloadError(f"{url}: {why}", [(url, why)]) from None
+    except urllib.error.URLError as exc:
+        why = f"connection failed ({exc.reason})"
+        raise DownloadError(f"{url}: {why}", [(url, why)]) from None
+    except (TimeoutError, socket.timeout):
+        raise DownloadError(f"{url}: timed out after {timeout:g} s", [(url, "timed out")]) from None
+    except (http.client.HTTPException, OSError, ValueError) as exc:
+        why = f"{type(exc).__name__}: {exc}"
+        raise DownloadError(f"{url}: {why}", [(url, why)]) from None
+    try:
+        data = json.loads(body)
+    except ValueError:
+        raise DownloadError(f"{url}: the answer is not JSON ({body[:80]!r})", [(url, "not JSON")]) from None
+    if not isinstance(data, dict):
+        raise DownloadError(f"{url}: the answer is not a JSON object", [(url, "not a JSON object")])
+    return data

@@ -105,10 +105,19 @@ class CsvTable(TableFile):
         self._cached = (key, table)
         return table
 
+    def _default_target(self, table: RawTable) -> str | None:
+        """The target when none is given: ARFF's last attribute (Weka's convention); None: must be given."""
+        return table.names[-1] if table.fmt == "arff" else None
+
+    def _dropped(self, table: RawTable, p: dict[str, Any]) -> list[str]:
+        """The columns left out: ``drop`` (names or positions)."""
+        return need_columns(self, table, names_list(p["drop"]), "drop")
+
     def _target(self, table: RawTable, p: dict[str, Any]) -> str:
         if p["target"] is None:
-            if table.fmt == "arff":
-                return table.names[-1]
+            default = self._default_target(table)
+            if default is not None:
+                return default
             raise UserError(f"Dataset {self.name!r}: say which column holds the class labels, by name or by position, "
                             f"e.g. {self.scheme}:{self.path}?target=COLUMN or ?target=-1 for the last column. Columns of "
                             f"{table.path}: {', '.join(map(repr, table.names[:40]))}"
@@ -123,10 +132,8 @@ class CsvTable(TableFile):
                 raise UserError(f"Dataset {self.name!r}: text={p['text']!r} names column {name!r}, which is "
                                 f"{table.column(name).kind}, not a STRING attribute of {table.path}.")
             return name
-        dropped = set(names_list(p["drop"]))
+        dropped = set(self._dropped(table, p)) | {self._target(table, p)}
         strings = [c.name for c in table.columns if c.kind == "string" and c.name not in dropped]
-        if p["target"] is None and table.columns[-1].kind == "string":
-            strings = strings[:-1]
         if len(strings) > 1:
             raise UserError(f"Dataset {self.name!r}: {table.path} has {len(strings)} STRING attributes "
                             f"({', '.join(map(repr, strings))}); say which one holds the texts with text=NAME (the "
@@ -136,7 +143,7 @@ class CsvTable(TableFile):
     def _table(self, ctx: DataContext, p: dict[str, Any]) -> RawTable:
         table = self._read(ctx, p)
         target = self._target(table, p)
-        drop = need_columns(self, table, names_list(p["drop"]), "drop")
+        drop = self._dropped(table, p)
         need_columns(self, table, names_list(p["categorical"]), "categorical")
         if target in drop:
             raise UserError(f"Dataset {self.name!r}: the target column {target!r} is also listed in drop.")
@@ -173,7 +180,7 @@ class CsvTable(TableFile):
         prov = {"source": self.scheme, "path": str(table.path), "n_files": 1, "sha256": sha256_file(table.path)}
         text = self._text_column(table, p)
         if text is None:
-            return tabular_dataset(self, table, p, self._target(table, p), sp, prov)
+            return tabular_dataset(self, table, p, self._target(table, p), sp, prov, self._dropped(table, p))
         return text_dataset(self, table, text, self._target(table, p), sp, {**prov, "params": p})
 
 

@@ -233,10 +233,13 @@ def _type_raw(values: np.ndarray, used: np.ndarray, force_nominal: bool) -> tupl
 
 
 def tabular_dataset(source: ByoSource, table: RawTable, p: dict[str, Any], target: str, sp: Split,
-                    provenance: dict[str, Any]) -> Dataset:
-    """The tabular ``Dataset`` of ``table``: the contract's coded float64 X and ``meta["columns"]``."""
+                    provenance: dict[str, Any], drop: list[str] | None = None) -> Dataset:
+    """The tabular ``Dataset`` of ``table``: the contract's coded float64 X and ``meta["columns"]``.
+
+    ``drop``: the columns left out (default: ``p["drop"]``, names or positions).
+    """
     tr, te = sp.train, sp.test
-    drop = set(need_columns(source, table, names_list(p.get("drop")), "drop"))
+    drop = set(need_columns(source, table, names_list(p.get("drop")), "drop") if drop is None else drop)
     forced = set(need_columns(source, table, names_list(p.get("categorical")), "categorical"))
     skip = {target, *drop} | ({sp.column} if sp.column else set())
     X, metas, summary = features(source, table, skip, forced, p.get("max_categories"), np.sort(np.r_[tr, te]))

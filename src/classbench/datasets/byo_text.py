@@ -1,4 +1,4 @@
-"""Your own texts: ``textfolder:PATH`` and ``textcsv:PATH?text=COL&label=COL``; X is an object array of str.
+"""Your own texts: ``textfolder:``, ``textcsv:``, ``textlines:`` and ``fasttext:``; X is an object array of str.
 
 textfolder: ``PATH/<class>/<files>`` (seeded stratified split) or ``PATH/{train,test}/<class>/<files>``,
 like aclImdb's ``train/pos``. Every non-hidden file in a class folder is one document (any extension);
@@ -10,6 +10,12 @@ become U+FFFD and are counted in the provenance. An empty (or whitespace-only) f
 textcsv: the CSV rules of ``csv:`` (delimiter, encoding, split column, skip_bad for rows without a label)
 with one text column (``text``, default "text") and one label column (``label``, default "label"); a row
 with an empty text is an error naming its line, or is dropped with ``skip_bad=true``.
+
+textlines: ``PATH/pos.txt``, ``PATH/neg.txt``, ... (class = file name without extension), one text per
+non-blank line; ``PATH/train/`` and ``PATH/test/`` holding such files give the split. fasttext: lines
+``__label__pos a great film`` (``label_prefix``); a line without exactly one label, or without text, is an
+error naming its line (``skip_bad=true`` skips and lists it); ``test_file=PATH`` gives the test split.
+Identical texts are grouped, so a copy never sits on both sides of a drawn split.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from ..errors import DataError, UserError
 from ..params import Param
 from .base import DataContext, Dataset
 from .byo import (
+    JUNK,
     SKIP_BAD,
     SPLIT_PARAMS,
     ByoSource,
@@ -34,6 +41,7 @@ from .byo import (
     split_stratified,
 )
 from .byo_tables import TABLE_DEFAULTS, TABLE_PARAMS, TableFile, labels_and_split, need_columns
+from .tables.columns import sort_labels
 
 MAX_FILE_BYTES = 64 << 20
 
@@ -185,3 +193,175 @@ class TextCsv(TableFile):
                         "skipped_rows": [table.place(i) for i in sp.skipped[:100]], "n_skipped": len(sp.skipped),
                         "params": p},
         )
+
+
+def _line_dataset(source: ByoSource, lines: list[Any], splits: list[str], p: dict[str, Any], root: Any,
+                  provenance: dict[str, Any]) -> Dataset:
+    """A text Dataset from ``Line`` records; ``splits[i]`` is "train", "test" or "all" (drawn here)."""
+    classes = sort_labels([ln.label for ln in lines])
+    if len(classes) < 2:
+        raise DataError(f"Dataset {source.name!r}: only one class ({classes[0]!r}) in {root}; a classifier needs "
+                        f"at least 2.")
+    index = {c: i for i, c in enumerate(classes)}
+    y = np.array([index[ln.label] for ln in lines], dtype=np.int64)
+    X = np.empty(len(lines), dtype=object)
+    X[:] = [ln.text for ln in lines]
+    digests = [hashlib.sha256(ln.text.encode()).hexdigest() for ln in lines]
+    where = [f"{ln.file.name}:{ln.line}" for ln in lines]
+    groups, dups = duplicate_groups(where, digests, [ln.label for ln in lines])
+    if "all" in splits:
+        tr, te = split_stratified(y, classes, p["test_fraction"], p["split_seed"], source.name, "texts",
+                                  f"Add texts of that class to {root}, or remove them.", groups)
+        how = f"stratified (test_fraction={p['test_fraction']}, split_seed={p['split_seed']})"
+    else:
+        tr = np.flatnonzero([s == "train" for s in splits])
+        te = np.flatnonzero([s == "test" for s in splits])
+        only_test = sorted(set(y[te].tolist()) - set(y[tr].tolist()))
+        if only_test or not len(te):
+            what = (f"class(es) {', '.join(classes[c] for c in only_test)} have test texts but no training ones"
+                    if only_test else "the test part holds no text")
+            raise DataError(f"Dataset {source.name!r}: in {root}, {what}. Add training texts of every class.")
+        how = "given train and test files"
+    return Dataset(
+        name=source.name, X_train=X[tr], y_train=y[tr], X_test=X[te], y_test=y[te], classes=classes,
+        modality="text", groups_train=groups[tr], groups_test=groups[te],
+        provenance={**provenance, "path": str(root), "split": how, "n_texts": len(lines), **dups, "params": p},
+        meta={"lines_train": [where[i] for i in tr], "lines_test": [where[i] for i in te]},
+    )
+
+
+class TextLines(ByoSource):
+    """``textlines:DIR``: one text per non-blank line, one file per class (class = file name without its
+    extension: ``pos.txt`` -> pos); ``DIR/train/`` and ``DIR/test/`` holding such files give the split."""
+
+    scheme = "textlines"
+    modality = "text"
+    want = "dir"
+    param_space = {
+        **SPLIT_PARAMS,
+        "classes": Param(str, nullable=True, doc="comma list of the classes (file names without extension) to use"),
+        "encoding": Param(str, doc="text encoding of the files"),
+        "skip_bad": SKIP_BAD,
+    }
+    defaults = {"test_fraction": 0.25, "split_seed": 0, "classes": None, "encoding": "utf-8", "skip_bad": False}
+
+    def _files(self, root: Any, p: dict[str, Any]) -> tuple[dict[str, list[tuple[str, Any]]], list[str]]:
+        """split -> [(class, file)], and the entries ignored."""
+        entries = {e.name: e for e in root.iterdir() if not e.name.startswith(".") and e.name not in JUNK}
+        presplit = "train" in entries and "test" in entries and entries["train"].is_dir() and entries["test"].is_dir()
+        folders = {"train": root / "train", "test": root / "test"} if presplit else {"all": root}
+        wanted = [c.strip() for c in (p["classes"] or "").split(",") if c.strip()]
+        out: dict[str, list[tuple[str, Any]]] = {}
+        ignored = sorted(n for n in entries if n not in ("train", "test")) if presplit else []
+        for split, folder in folders.items():
+            out[split] = []
+            for f in sorted(folder.iterdir()):
+                if f.name.startswith(".") or f.name in JUNK or not f.is_file() or (wanted and f.stem not in wanted):
+                    ignored.append(str(f.relative_to(root)))
+                    continue
+                out[split].append((f.stem, f))
+        found = sorted({c for items in out.values() for c, _ in items})
+        unknown = [c for c in wanted if c not in found]
+        if unknown:
+            raise UserError(f"Dataset {self.name!r}: classes={p['classes']!r} names {', '.join(map(repr, unknown))}, "
+                            f"which has no file in {root}. Class files: {', '.join(found) or 'none'}.")
+        for split, items in out.items():
+            labels = [c for c, _ in items]
+            twice = sorted({c for c in labels if labels.count(c) > 1})
+            if twice:
+                raise UserError(f"Dataset {self.name!r}: class {twice[0]!r} has several files in {folders[split]} "
+                                f"({', '.join(f.name for c, f in items if c == twice[0])}); keep one file per class.")
+        if len(found) < 2:
+            raise DataError(f"Dataset {self.name!r}: {root} holds {len(found)} class file(s); expected one text file "
+                            f"per class (e.g. pos.txt and neg.txt, one text per line), at least 2, or train/ and "
+                            f"test/ folders holding such files.")
+        return out, ignored
+
+    def check(self, ctx: DataContext, **params: Any) -> dict[str, Any]:
+        checked = super().check(ctx, **params)
+        self._files(self.locate(ctx), {**self.defaults, **checked})
+        return checked
+
+    def load(self, ctx: DataContext, **params: Any) -> Dataset:
+        from .tables.texts import class_files
+
+        p = self.effective(params)
+        root = self.locate(ctx)
+        files, ignored = self._files(root, p)
+        lines, splits, bad, hashes, replaced = [], [], [], [], 0
+        for split, items in files.items():
+            for cls, path in items:
+                got, n, why = class_files(path, cls, p["encoding"], MAX_FILE_BYTES)
+                if why:
+                    bad.append((path, why))
+                    continue
+                lines += got
+                splits += [split] * len(got)
+                replaced += n
+                raw = path.read_bytes()
+                hashes.append((str(path.relative_to(root)), len(raw), hashlib.sha256(raw).hexdigest()))
+        if bad and not p["skip_bad"]:
+            raise self.bad_file("files", bad[0][0], bad[0][1], [str(b[0]) for b in bad[1:]])
+        return _line_dataset(self, lines, splits, p, root, {
+            "source": "textlines", "n_files": len(hashes), "sha256": digest_entries(hashes),
+            "sha256_rule": "sha256 of sorted 'relative path<TAB>size<TAB>sha256(file)' lines",
+            "replaced_bytes": replaced, "ignored": ignored[:1000],
+            "skipped": [f"{b[0].relative_to(root)}: {b[1]}" for b in bad]})
+
+
+class FastTextFile(ByoSource):
+    """``fasttext:FILE``: fastText's supervised format, ``__label__pos great film`` per line; a second file
+    (``test_file=PATH``) gives the test split, else a seeded stratified split is drawn."""
+
+    scheme = "fasttext"
+    modality = "text"
+    want = "file"
+    param_space = {
+        **SPLIT_PARAMS,
+        "test_file": Param(str, nullable=True, doc="a second file in the same format holding the test texts"),
+        "label_prefix": Param(str, doc="the prefix that marks a label word"),
+        "encoding": Param(str, doc="text encoding of the file"),
+        "skip_bad": Param(bool, doc="skip lines without exactly one label or without text (listed in the provenance)"),
+    }
+    defaults = {"test_fraction": 0.25, "split_seed": 0, "test_file": None, "label_prefix": "__label__",
+                "encoding": "utf-8", "skip_bad": False}
+
+    def _paths(self, ctx: DataContext, p: dict[str, Any]) -> dict[str, Any]:
+        paths = {"train" if p["test_file"] else "all": self.locate(ctx)}
+        if p["test_file"]:
+            other = type(self)(f"{self.scheme}:{p['test_file']}", p["test_file"])
+            paths["test"] = other.locate(ctx)
+        return paths
+
+    def _read(self, ctx: DataContext, p: dict[str, Any]) -> tuple[list[Any], list[str], list[str], int, dict]:
+        from .tables.texts import fasttext_lines
+
+        lines, splits, bad, replaced, paths = [], [], [], 0, self._paths(ctx, p)
+        for split, path in paths.items():
+            got, n, problems, why = fasttext_lines(path, p["encoding"], p["label_prefix"], MAX_FILE_BYTES)
+            if why:
+                raise DataError(f"Dataset {self.name!r}: {path} {why}. Give a fastText file: one text per line, "
+                                f"starting with its label, e.g. '{p['label_prefix']}pos a great film'.")
+            if problems and not p["skip_bad"]:
+                more = f" ({len(problems) - 1} more such line(s))" if len(problems) > 1 else ""
+                raise DataError(f"Dataset {self.name!r}: {path} line {problems[0][0]} {problems[0][1]}{more}. Fix it, "
+                                f"or add skip_bad=true to skip such lines (they are listed in the provenance).")
+            lines += got
+            splits += [split] * len(got)
+            bad += [f"{path.name}:{k}: {why}" for k, why in problems]
+            replaced += n
+        return lines, splits, bad, replaced, paths
+
+    def check(self, ctx: DataContext, **params: Any) -> dict[str, Any]:
+        checked = super().check(ctx, **params)
+        self._read(ctx, {**self.defaults, **checked})
+        return checked
+
+    def load(self, ctx: DataContext, **params: Any) -> Dataset:
+        from ._fetch import sha256_file
+
+        p = self.effective(params)
+        lines, splits, bad, replaced, paths = self._read(ctx, p)
+        return _line_dataset(self, lines, splits, p, paths.get("all") or paths["train"], {
+            "source": "fasttext", "files": {s: {"path": str(f), "sha256": sha256_file(f)} for s, f in paths.items()},
+            "n_files": len(paths), "replaced_bytes": replaced, "skipped_lines": bad[:100], "n_skipped": len(bad)})
