@@ -126,6 +126,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         opts.shard, opts.gpu_resource = parse_shard(args.shard), args.gpu_resource
     result = run_suite(suite, opts, on_finish=_after_run if not args.no_report else None)
     print(lb.format_table(result.rows))
+    _print_summaries(result.rows, _stored_trials(args.out, result.run_id))
     print(f"\nrun {result.run_id}: leaderboard in {Path(args.out) / 'runs' / result.run_id}")
     if args.save_models:
         print(f"models in {Path(args.out) / 'runs' / result.run_id / 'models'}; "
@@ -133,6 +134,33 @@ def cmd_run(args: argparse.Namespace) -> int:
     if result.budget_exhausted:
         return 3
     return 130 if result.interrupted else 0
+
+
+def _stored_trials(out: str, run_id: str) -> list[dict[str, Any]]:
+    from .bench.store import Store
+
+    try:
+        store = Store(Path(out), create=False)
+    except UserError:
+        return []
+    try:
+        return store.trials(run_id, predictions=False)
+    finally:
+        store.close()
+
+
+def _print_summaries(rows: list[dict[str, Any]], trials: list[dict[str, Any]]) -> None:
+    """Below a leaderboard: the mean rank of each model over several datasets, and each warning once."""
+    from .bench.quiet import warning_lines
+    from .bench.ranking import format_ranks
+
+    ranks = format_ranks(rows)
+    if ranks:
+        print("\n" + ranks)
+    lines = warning_lines(trials)
+    if lines:
+        print(f"\nwarnings ({len(lines)}; each once, with how many trials raised it):")
+        print("\n".join(lines[:30]) + (f"\n  ... and {len(lines) - 30} more" if len(lines) > 30 else ""))
 
 
 def _after_run(result: Any, store: Any) -> None:
@@ -229,6 +257,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     trials = store.trials(run_id)
     print(f"run {run_id} ({run['suite_name']}, {run['status']}, {len(trials)} trials)")
     print(lb.format_table(lb.leaderboard(trials)))
+    _print_summaries(lb.leaderboard(trials), trials)
     failed = [t for t in trials if t["status"] in ("failed", "timeout")]
     for t in failed:
         first = (t["error"] or "").strip().splitlines()

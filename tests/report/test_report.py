@@ -70,7 +70,7 @@ def test_report_contents_and_markdown(synthetic):
     store, run_id = synthetic(n_models=4, n_seeds=2, n_failed=2)
     path, text, doc = report_of(store, run_id)
     assert path == store.out_dir / "runs" / run_id / "report.html"
-    assert doc.sections == ["leaderboard", "pareto", "failures", "learning-curves", "confusion", "misclassified",
+    assert doc.sections == ["leaderboard", "significance", "pareto", "failures", "learning-curves", "confusion", "misclassified",
                             "dataset", "environment"]
     assert doc.external == [] and "<script src" not in text and "<link rel=\"stylesheet\"" not in text
     assert all(src.startswith("data:image/png;base64,") for src in doc.imgs) and len(doc.imgs) > 20
@@ -79,7 +79,9 @@ def test_report_contents_and_markdown(synthetic):
     by_model = {r[1]: r for r in rows}
     assert len(by_model) == 4
     assert by_model["model-003"][-1] == "failed (2 of 2)" and by_model["model-003"][3] == "–"
-    assert re.fullmatch(r"0\.\d{4} ± 0\.\d{4}", by_model["model-001"][3])  # mean ± std over 2 seeds
+    # mean over 2 seeds with its Wilson interval (one test set); * marks a model tied with the best
+    assert re.fullmatch(r"0\.\d{4} \[0\.\d{3}, 0\.\d{3}\]( \*)?", by_model["model-001"][3])
+    assert rows[0][3].endswith(" *") and "Wilson interval" in text  # the best row is tied with itself
     trial_keys = {r[0] for r in doc.rows["trials"][1:]}
     assert trial_keys == set(store.status_of(run_id))
     assert "ValueError: synthetic failure" in text

@@ -19,6 +19,8 @@ def _metric(r: dict[str, Any], m: str, with_std: bool) -> Cell:
     v = r.get(m)
     if v is None:
         return Cell("–", None)
+    if m == "accuracy":  # with its 95% interval where one could be made (bench/compare.py)
+        return Cell(lb.accuracy_cell(r, with_std) + (" *" if r.get("tied_with_best") else ""), float(v))
     text = lb._fmt(v, m)
     if with_std and r.get(f"{m}_std") is not None:
         text += f" ± {lb._fmt(r[m + '_std'], m)}"
@@ -69,7 +71,10 @@ def leaderboard_table(rows: list[dict[str, Any]], task: str = "classification") 
 @panel("leaderboard", order=10)
 def leaderboard_panel(ctx: ReportContext) -> Section:
     blocks: list[Any] = []
-    if any(r["n_seeds"] > 1 or r["n_folds"] > 1 for r in ctx.rows):
+    if lb.header_note(ctx.rows):
+        blocks.append(Note(lb.header_note(ctx.rows) + ". Other columns: mean ± sample standard deviation "
+                           "where several seeds or folds ran."))
+    elif any(r["n_seeds"] > 1 or r["n_folds"] > 1 for r in ctx.rows):
         blocks.append(Note("Numbers are mean ± sample standard deviation over seeds (each seed first averaged "
                            "over its folds; over folds when there is one seed)."))
     else:

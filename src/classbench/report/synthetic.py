@@ -28,6 +28,7 @@ def make_run(out_dir: str | Path, n_models: int = 10, n_seeds: int = 2, dataset:
     """
     from .. import __version__
     from ..bench import metrics
+    from ..bench.predictions import encode
     from ..datasets import load_dataset
 
     ds = load_dataset(dataset)
@@ -83,7 +84,7 @@ def make_run(out_dir: str | Path, n_models: int = 10, n_seeds: int = 2, dataset:
             "status": "ok", "accuracy": sc["accuracy"], "macro_f1": sc["macro_f1"], "train_s": train_s,
             "predict_s": train_s / 50, "samples_per_s": 1e4, "n_params": int(10 ** rng.uniform(2, 6)),
             "peak_mem_mb": float(rng.uniform(100, 900)), "n_train": n_train, "n_test": len(y_te),
-            "history": history, "versions": versions,
+            "history": history, "versions": versions, "predictions": encode(np.arange(len(y_te)) + n_train, y_te, y_pred),
             "extra": {"confusion": sc["confusion"], "classes": [str(c) for c in ds.classes][:n_classes],
                       "misclassified": [{"index": int(n_train + j), "true": int(y_te[j]), "pred": int(y_pred[j]),
                                          "confidence": float(rng.uniform(0.3, 1.0))} for j in bad]},
