@@ -6,6 +6,8 @@ Public API (imported lazily, so ``import classbench`` stays fast)::
     ds = cb.load_dataset("digits")
     model = cb.create_model("logreg", C=0.5).fit(ds.X_train, ds.y_train)
     result = cb.run_suite("quick", out="classbench-out")
+    result.to_pandas()                                   # the leaderboard as a DataFrame
+    run = cb.load_run("latest", out="classbench-out")    # .leaderboard, .trials, .ranks DataFrames
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 __version__ = "0.1.0"
 
 __all__ = ["load_dataset", "create_model", "list_datasets", "list_models", "list_suites", "load_suite",
-           "run_suite", "save_model", "load_model", "UserError", "__version__"]
+           "run_suite", "save_model", "load_model", "load_run", "UserError", "__version__"]
 
 
 def list_datasets() -> list[str]:
@@ -61,6 +63,10 @@ def __getattr__(name: str) -> Any:
         from .config import load_suite
 
         return load_suite
+    if name == "load_run":
+        from .frames import load_run
+
+        return load_run
     if name in ("save_model", "load_model"):
         from . import persist
 

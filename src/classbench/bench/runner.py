@@ -75,6 +75,17 @@ class RunResult:
     interrupted: bool = False  # stopped before every trial ran (Ctrl-C, SIGTERM or the suite budget)
     budget_exhausted: bool = False  # the suite budget ran out (``interrupted`` is then True too)
 
+    def to_pandas(self) -> Any:
+        """The leaderboard as a pandas DataFrame (see ``classbench.frames``)."""
+        from ..frames import leaderboard_frame
+
+        return leaderboard_frame(self.rows)
+
+    def _repr_html_(self) -> str:
+        from ..frames import run_result_html
+
+        return run_result_html(self)
+
 
 EXECUTORS = ("local", "ray")
 DEVICES = ("auto", "cpu", "cuda", "mps")
