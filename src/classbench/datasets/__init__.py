@@ -13,7 +13,7 @@ DATASETS = Registry("dataset")
 # module level, so listing datasets stays fast.
 from . import digits  # noqa: E402,F401
 
-for _optional in ("mnist", "yalefaces", "imdb", "regression"):
+for _optional in ("mnist", "yalefaces", "imdb", "regression", "uci"):
     try:
         __import__(f"{__name__}.{_optional}")
     except ModuleNotFoundError as exc:  # a loader not written yet
