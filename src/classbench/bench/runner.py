@@ -159,15 +159,16 @@ def plan(suite: SuiteSpec, ctx: DataContext, skip_incompatible: bool = False,
     trials: list[PlannedTrial] = []
     for d in suite.datasets:
         ds = None
-        if suite.protocol.kind == "loo":
+        protocol = suite.protocol_for(d)  # the suite's, or the dataset's own (e.g. a fixed split)
+        if protocol.kind == "loo":
             ds = sources[d].load(ctx, **sources[d].check(ctx, **d.kwargs))
-        folds = n_folds(suite.protocol, ds)
+        folds = n_folds(protocol, ds)
         for m in suite.models:
             if (d, m) not in pairs:
                 continue
             for seed in suite.seeds:
                 for fold in range(folds):
-                    spec = TrialSpec(d, m, seed, suite.protocol, fold, folds)
+                    spec = TrialSpec(d, m, seed, protocol, fold, folds)
                     trials.append(PlannedTrial(spec, labels[m][0], labels[m][1], len(trials)))
     return trials
 
@@ -250,6 +251,10 @@ def _run(suite: SuiteSpec, opts: RunOptions, store: Store, on_finish: Callable[[
         executor.prestart(_model_modules(suite))
     try:
         trials = plan(suite, ctx, skip_incompatible=opts.skip_incompatible, notes=notes)
+        if suite.tune is not None or any(suite.model_tune):  # tuning (issue 14): search spaces checked now
+            from ..tune.driver import plan_studies
+
+            plan_studies(suite, trials, notes)
     except BaseException:
         if executor is not None:
             executor.shutdown(kill=True)

@@ -73,10 +73,7 @@ def tune_first(store: Any, run_id: str, suite: Any, trials: list[Any], todo: lis
 
     from ..bench.runner import PlannedTrial
 
-    notes: list[str] = []
-    studies = plan_studies(suite, trials, notes)
-    for note in notes:
-        _say(opts, note)
+    studies = plan_studies(suite, trials, [])  # checked (and its notes printed) when the run was planned
     url = storage_url(opts.out)
     t0 = time.monotonic()
     suite_deadline = t0 + opts.suite_budget if opts.suite_budget else None
@@ -142,28 +139,36 @@ def _run_study(study: Study, executor: Any, ctx_dict: dict[str, Any], opts: Any,
 
     old = signal.signal(signal.SIGTERM, on_term) if threading.current_thread() is threading.main_thread() else None
     left = study.time_left()
-    deadline = None if left is None else time.monotonic() + left
+    mark = time.monotonic()  # the study's clock: asks, tells and candidates alike count against its budget
+    deadline = None if left is None else mark + left
     workers = max(1, int(getattr(executor, "workers", 1) or 1))
+
+    def tick() -> None:
+        nonlocal mark
+        now = time.monotonic()
+        study.add_elapsed(now - mark)
+        mark = now
+
     try:
         while True:
             n_left = study.trials_left()
             if n_left == 0 or (deadline is not None and time.monotonic() >= deadline):
+                tick()
                 return None
             if suite_deadline is not None and time.monotonic() >= suite_deadline:
+                tick()
                 return "budget"
             batch = study.ask(workers if n_left is None else min(workers, n_left))
-            t0 = time.monotonic()
-            try:
-                results, why = _evaluate(batch, executor, ctx_dict, deadline, suite_deadline)
-            finally:
-                study.add_elapsed(time.monotonic() - t0)
+            results, why = _evaluate(batch, executor, ctx_dict, deadline, suite_deadline)
             for cand in batch:  # told in the order asked: the same seed proposes the same next candidates
                 res = results[cand.number]
                 state = study.tell(cand, res)
                 _say(opts, _line(study, cand, res, state))
+            tick()
             if why == "budget":
                 return "budget"
     except (KeyboardInterrupt, _Stop):
+        tick()
         executor.shutdown(kill=True)
         _say(opts, f"\ninterrupted while tuning {study.label}: finished candidates are kept in "
                    f"{study.url}; `--resume` goes on from there")

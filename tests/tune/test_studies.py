@@ -1,0 +1,162 @@
+"""Studies end to end on the local executor, with the test plugin's models (see plugin_tune.py)."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from classbench.bench.runner import RunOptions, run_suite
+from classbench.bench.store import Store
+from classbench.config import DatasetSpec, ModelSpec, ProtocolSpec, SuiteSpec, _freeze
+from classbench.tune.results import load_studies
+from classbench.tune.spec import TuneSpec
+
+ROOT = Path(__file__).parent.parent.parent
+
+
+def _suite(models, tune=None, model_tune=(), protocol=ProtocolSpec(), seeds=(0,)):
+    return SuiteSpec(name="t", datasets=(DatasetSpec("tune-ids"),),
+                     models=tuple(ModelSpec(n, _freeze(p)) for n, p in models), seeds=seeds,
+                     protocol=protocol, tune=tune, model_tune=tuple(model_tune))
+
+
+def _run(out, suite, **kw):
+    return run_suite(suite, RunOptions(out=out, progress=False, command="test", **kw))
+
+
+def _trials(out, run_id):
+    store = Store(out, create=False)
+    try:
+        return store.trials(run_id, predictions=False)
+    finally:
+        store.close()
+
+
+def _spy(log):
+    return [json.loads(line) for line in Path(log).read_text().splitlines()]
+
+
+def _tuned(trials):
+    return sorted((t for t in trials if "(tuned" in t["model_label"]), key=lambda t: (t["seed"], t["fold"]))
+
+
+def test_candidates_never_see_test_rows_nested_kfold(plugin, tmp_path):
+    """Outer kfold:3: one study per outer fold; every row any candidate fitted or scored belongs to that
+    fold's outer training rows; the tuned trial (and only it) then predicts the outer test rows."""
+    from classbench.bench.protocols import fold_indices
+
+    suite = _suite([("tune-knob", {})], TuneSpec(trials=3, inner="kfold:2"), protocol=ProtocolSpec("kfold", k=3))
+    res = _run(tmp_path / "out", suite)
+    trials = _trials(tmp_path / "out", res.run_id)
+    tuned = _tuned(trials)
+    assert [(t["fold"], t["status"]) for t in tuned] == [(0, "ok"), (1, "ok"), (2, "ok")]
+    assert len(load_studies(tmp_path / "out", res.run_id)) == 3
+    y = np.arange(90) % 3
+    entries = _spy(plugin)
+    seen = {0: set(), 1: set(), 2: set()}
+    for e in entries:
+        if e["cand"] is None:
+            continue
+        fold = e["cand"]["fold"]
+        train, test = fold_indices(ProtocolSpec("kfold", k=3), y, np.arange(90), fold, 0)
+        assert not set(e["ids"]) & set(test.tolist()), f"a candidate of fold {fold} saw outer test rows"
+        assert set(e["ids"]) <= set(train.tolist())
+        seen[fold] |= set(e["ids"])
+    for fold in range(3):  # the candidates did use (all) the outer training rows: the check is not vacuous
+        train, _ = fold_indices(ProtocolSpec("kfold", k=3), y, np.arange(90), fold, 0)
+        assert seen[fold] == set(train.tolist())
+    final = [e for e in entries if e["cand"] is None and e["phase"] == "predict"]
+    assert len(final) == 6  # default and tuned trial of each outer fold predict their outer test rows
+
+
+def test_same_seed_same_choice_and_no_leak_holdout(plugin, tmp_path):
+    suite = _suite([("tune-knob", {})], TuneSpec(trials=5))
+    chosen = []
+    for i in range(2):
+        res = _run(tmp_path / f"out{i}", suite)
+        (t,) = _tuned(_trials(tmp_path / f"out{i}", res.run_id))
+        assert t["status"] == "ok"
+        chosen.append((t["spec"]["tuned"]["params"], t["spec"]["tuned"]["inner_score"], t["params"]))
+        (study,) = load_studies(tmp_path / f"out{i}", res.run_id)
+        chosen.append([tr.params for tr in study.trials])
+    assert chosen[0] == chosen[2] and chosen[1] == chosen[3]
+    assert len({json.dumps(p, sort_keys=True) for p in chosen[1]}) == 5  # five different candidates
+    assert chosen[0][2] == {**chosen[0][0]}  # the tuned trial runs with the chosen params
+    cand = [e for e in _spy(plugin) if e["cand"] is not None]
+    assert len(cand) == 2 * 5 * 2 and all(max(e["ids"]) < 60 for e in cand)  # test ids are 60..89
+    other = _run(tmp_path / "out-seed1", _suite([("tune-knob", {})], TuneSpec(trials=5), seeds=(1,)))
+    (study,) = load_studies(tmp_path / "out-seed1", other.run_id)
+    assert [tr.params for tr in study.trials] != chosen[1]  # another seed, other candidates
+
+
+def test_pruner_stops_bad_candidates(plugin, tmp_path):
+    """Median pruner on an epoch-trained model; the same model with pruner none runs every epoch."""
+    suite = _suite([("tune-epochs", {}), ("tune-epochs", {"epoch_seconds": 0.021})],
+                   TuneSpec(trials=8, sampler="random"), model_tune=(None, TuneSpec(trials=4, pruner="none")))
+    res = _run(tmp_path / "out", suite)
+    pruned_study, plain_study = load_studies(tmp_path / "out", res.run_id)
+    pruned = [t for t in pruned_study.trials if t.state.name == "PRUNED"]
+    assert pruned, [(t.params, t.state.name) for t in pruned_study.trials]
+    assert all(t.last_step < 8 for t in pruned)  # stopped before its 8 epochs
+    best_q = max(t.params["q"] for t in pruned_study.trials if t.state.name == "COMPLETE")
+    assert all(t.params["q"] < best_q for t in pruned)
+    assert {t.state.name for t in plain_study.trials} == {"COMPLETE"}
+    tuned = _tuned(_trials(tmp_path / "out", res.run_id))
+    assert tuned[0]["spec"]["tuned"]["n_pruned"] == len(pruned) and tuned[0]["status"] == "ok"
+
+
+def test_a_crashing_candidate_fails_and_the_study_goes_on(plugin, tmp_path):
+    suite = _suite([("tune-knob", {"crash_below": 0.5})], TuneSpec(trials=5, sampler="random"))
+    res = _run(tmp_path / "out", suite)
+    (study,) = load_studies(tmp_path / "out", res.run_id)
+    states = [(t.params["x"] < 0.5, t.state.name) for t in study.trials]
+    assert len(states) == 5 and (True, "FAIL") in states and (False, "COMPLETE") in states, states
+    assert all(state == "FAIL" for low, state in states if low)
+    assert any("worker process died" in (t.user_attrs.get("error") or "") for t in study.trials)
+    (t,) = _tuned(_trials(tmp_path / "out", res.run_id))
+    assert t["status"] == "ok" and t["params"]["x"] >= 0.5 and t["spec"]["tuned"]["n_failed"] >= 1
+
+
+def test_time_budget_of_a_study(plugin, tmp_path):
+    """timeout = 8 s, candidates of 1.5 s: the one running at 8 s is stopped; at most 10% overrun."""
+    suite = _suite([("tune-knob", {"sleep": 1.5})], TuneSpec(timeout=8.0))
+    res = _run(tmp_path / "out", suite)
+    (study,) = load_studies(tmp_path / "out", res.run_id)
+    assert 8.0 <= study.user_attrs["elapsed_s"] <= 8.8, study.user_attrs["elapsed_s"]
+    states = [t.state.name for t in study.trials]
+    assert states.count("COMPLETE") >= 1 and states[-1] == "FAIL", states
+    assert "time budget ran out" in study.trials[-1].user_attrs["error"]
+    (t,) = _tuned(_trials(tmp_path / "out", res.run_id))
+    assert t["status"] == "ok" and 8.0 <= t["spec"]["tuned"]["tune_s"] <= 8.8
+
+
+def _cli(*args, env):
+    e = {**os.environ, **env}
+    return subprocess.run([sys.executable, "-m", "classbench", *args], capture_output=True, text=True, env=e,
+                          timeout=240, cwd=ROOT)
+
+
+def test_resume_goes_on_without_evaluating_anything_twice(plugin, tmp_path):
+    """A candidate interrupts the driver (SIGINT) while it runs; `--resume` finishes the study."""
+    out = str(tmp_path / "out")
+    env = {k: os.environ[k] for k in ("PYTHONPATH", "CLASSBENCH_PLUGINS", "TUNE_SPY_LOG")}
+    r = _cli("run", "--dataset", "tune-ids", "--model", "tune-knob", "--set", "tune-knob.interrupt_at=2",
+             "--tune", "5", "--out", out, "--no-report", env=env)
+    assert r.returncode == 130, r.stderr
+    first = [e for e in _spy(plugin) if e["cand"] is not None and e["phase"] == "fit"]
+    assert [e["cand"]["number"] for e in first] == [0, 1, 2]
+    run_id = Store(out, create=False).latest_run()
+    r = _cli("run", "--resume", run_id, "--out", out, "--no-report", env=env)
+    assert r.returncode == 0, r.stderr
+    fits = [e["cand"]["number"] for e in _spy(plugin) if e["cand"] is not None and e["phase"] == "fit"]
+    assert fits == [0, 1, 2, 3, 4, 5]  # 2 was interrupted (not counted), nothing ran twice
+    (study,) = load_studies(out, run_id)
+    assert [t.state.name for t in study.trials] == ["COMPLETE", "COMPLETE", "FAIL", "COMPLETE", "COMPLETE",
+                                                   "COMPLETE"]
+    assert study.trials[2].user_attrs["status"] == "interrupted"
+    trials = _trials(out, run_id)
+    assert {t["model_label"]: t["status"] for t in trials} == {"tune-knob(interrupt_at=2)": "ok",
+                                                              "tune-knob(tuned, interrupt_at=2)": "ok"}
