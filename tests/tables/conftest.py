@@ -123,7 +123,7 @@ def openml_server(monkeypatch):
     """A local OpenML look-alike; CLASSBENCH_OPENML_URL points at it. Unknown paths answer 412 like OpenML."""
     server = _Server(("127.0.0.1", 0), _Handler)
     server.fake = FakeOpenML(f"http://127.0.0.1:{server.server_address[1]}")
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     monkeypatch.setenv("CLASSBENCH_OPENML_URL", server.fake.url)
     try:

@@ -54,18 +54,19 @@ def sniff_delimiter(path: Path, text: str) -> str:
         return ","
 
 
-def _structure(dataset: str, path: Path, text: str, delimiter: str) -> tuple[list[int], list[int], int, int]:
-    """(indices of non-blank records, their line numbers, the number of fields of the first one, the number
-    of records).
+def _structure(dataset: str, path: Path, text: str, delimiter: str) -> tuple[list[int], list[int], int, list[int]]:
+    """(indices of non-blank records, their line numbers, the number of fields of the first one, the line
+    each record ends on).
 
     Raises DataError naming the line of a record with another number of fields (empty trailing fields
     aside) or of a quoting error.
     """
     _raise_field_limit()
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    keep, lines, width, k = [], [], None, -1
+    keep, lines, width, ends = [], [], None, []
     try:
         for k, row in enumerate(reader):
+            ends.append(reader.line_num)
             if not row or all(not c.strip() for c in row):
                 continue
             if width is None:
@@ -81,16 +82,30 @@ def _structure(dataset: str, path: Path, text: str, delimiter: str) -> tuple[lis
                         f"{exc}. Check the quotes on that line.") from None
     if width is None:
         raise DataError(f"Dataset {dataset!r}: {path} is empty; expected rows of {delimiter!r}-separated values.")
-    return keep, lines, width, k + 1
+    return keep, lines, width, ends
 
 
-def _cells(text: str, delimiter: str, n_records: int, width: int) -> np.ndarray:
-    """Every record's cells as an object array of str of shape (n_records, >= width), via pandas."""
+def _cells(dataset: str, path: Path, text: str, delimiter: str, ends: list[int], width: int) -> np.ndarray:
+    """Every record's cells as an object array of str of shape (n_records, >= width), via pandas.
+
+    ``ends[k]`` is the line record k ends on (to name the line of a defect pandas reports by record).
+    """
+    import re
+
     import pandas as pd
 
     widest = max(width, max((line.count(delimiter) + 1 for line in text.splitlines()), default=width))
-    frame = pd.read_csv(io.StringIO(text), sep=delimiter, header=None, names=range(widest), dtype=str,
-                        na_filter=False, keep_default_na=False, skip_blank_lines=False, engine="c")
+    try:
+        frame = pd.read_csv(io.StringIO(text), sep=delimiter, header=None, names=range(widest), dtype=str,
+                            na_filter=False, keep_default_na=False, skip_blank_lines=False, engine="c")
+    except pd.errors.ParserError as exc:
+        found = re.search(r"(?:row|line) (\d+)", str(exc))
+        k = int(found.group(1)) if found else -1
+        where = f" at line {ends[k - 1] + 1 if k > 0 else 1}" if 0 <= k <= len(ends) else ""
+        raise DataError(f"Dataset {dataset!r}: {path} is not a readable CSV file{where}: "
+                        f"{str(exc).strip().removeprefix('Error tokenizing data. ')}. Check the quotes on that line.") \
+            from None
+    n_records = len(ends)
     cells = frame.to_numpy(dtype=object)
     if len(cells) != n_records:  # the tokenizers disagree (never seen): trust the stdlib one
         rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
@@ -120,8 +135,8 @@ def read_delimited(dataset: str, path: Path, delimiter: str | None, encoding: st
 
     text, replaced = decode_text(path.read_bytes(), encoding)
     delimiter = delimiter or sniff_delimiter(path, text)
-    keep, lines, width, n_records = _structure(dataset, path, text, delimiter)
-    cells = _cells(text, delimiter, n_records, width)[keep, :width]
+    keep, lines, width, ends = _structure(dataset, path, text, delimiter)
+    cells = _cells(dataset, path, text, delimiter, ends, width)[keep, :width]
     if header == "auto":
         header = "first" if len(cells) < 2 or not _looks_like_data(cells[0], cells[1:]) else "none"
     if header == "first":
