@@ -257,7 +257,8 @@ def annotate(rows: list[dict[str, Any]], trials: list[dict[str, Any]], alpha: fl
         best.update({"tied_with_best": True, "p_vs_best": None, "best_test": None})
         for r, t, p in zip(ranked[1:], tests, adj):
             r.update({"tied_with_best": None if p is None else bool(p >= alpha), "p_vs_best": p,
-                      "best_test": t["test"] if p is not None else None})
+                      "best_test": t["test"] if p is not None else None,
+                      "untested_why": t.get("note") if p is None else None})
 
 
 def tied_note(rows: list[dict[str, Any]]) -> str:
@@ -273,6 +274,9 @@ def tied_note(rows: list[dict[str, Any]]) -> str:
     if tests:
         text += (". * = tied with the best (not significantly worse at alpha 0.05; "
                  + ", ".join(tnames.get(t, t) for t in sorted(tests)) + ", Holm-corrected)")
-    if any(r.get("interval") and r.get("tied_with_best") is None for r in rows):
-        text += ". ? = not testable against the best (no per-sample predictions stored)"
+    why = {r.get("untested_why") for r in rows if r.get("interval") and r.get("tied_with_best") is None}
+    if why:
+        text += ". ? = could not be tested against the best" + (
+            ": no per-sample predictions stored (a run made before classbench kept them)" if why == {NO_PREDICTIONS}
+            else " (`classbench compare` says why)")
     return text
