@@ -106,6 +106,24 @@ def test_pruner_stops_bad_candidates(plugin, tmp_path):
     assert {t.state.name for t in plain_study.trials} == {"COMPLETE"}
     tuned = _tuned(_trials(tmp_path / "out", res.run_id))
     assert tuned[0]["spec"]["tuned"]["n_pruned"] == len(pruned) and tuned[0]["status"] == "ok"
+    _check_report(tmp_path / "out", res.run_id)
+
+
+def _check_report(out, run_id):
+    """The report's tuning section: the default-vs-tuned table and each study's figures."""
+    from classbench.report import write_report
+
+    store = Store(out)
+    try:
+        html = write_report(store, run_id)
+    finally:
+        store.close()
+    md = html.with_suffix(".md").read_text()
+    section = md[md.index("## Tuning"):]
+    assert "| tune-ids | tune-epochs |" in section and "This panel failed" not in md
+    files = sorted(p.name for p in (html.parent / "report_files").iterdir() if p.name.startswith("tune-"))
+    assert sum(f.startswith("tune-history-") for f in files) == 2 and any(f.startswith("tune-params-") for f in files)
+    assert "(8 trials)" not in section and "8 trials" in section
 
 
 def test_a_crashing_candidate_fails_and_the_study_goes_on(plugin, tmp_path):

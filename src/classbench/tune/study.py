@@ -43,8 +43,8 @@ def open_storage(url: str) -> Any:
 def make_pruner(name: str) -> Any:
     import optuna
 
-    if name == "median":  # after 3 finished candidates, stop one below the median from its 2nd epoch on
-        return optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=1)
+    if name == "median":  # after 3 finished candidates, stop one below their median at the same epoch (>= 2)
+        return optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=2)
     if name == "halving":
         return optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=3)
     return optuna.pruners.NopPruner()
