@@ -92,6 +92,10 @@ def test_two_models_bayesian_matches_baycomp():
     assert (b["a"], b["b"], b["rope"]) == ("a", "b", 0.01)
     assert (b["p_a_better"], b["p_rope"], b["p_b_better"]) == pytest.approx(tuple(ref))
     assert sum((b["p_a_better"], b["p_rope"], b["p_b_better"])) == pytest.approx(1.0)
+    # error rates (lower is better) of the same models: the same verdict, not the mirror image
+    errors = {d: {m: 1 - v for m, v in row.items()} for d, row in table.items()}
+    low = analyse_scores(errors, higher_is_better=False)["bayesian"]
+    assert (low["p_a_better"], low["p_rope"], low["p_b_better"]) == pytest.approx(tuple(ref), abs=1e-9)
 
 
 def test_bayesian_signed_rank_direction_and_rope():
