@@ -154,6 +154,20 @@ def test_bad_data_raises_value_error(name, small):
 
 @pytest.mark.parametrize("name", MINE)
 def test_standardize_option(name, small):
+    """standardize=True is the same model fitted on features standardized with the training mean and std
+    (a constant feature keeps scale 1), and on features of very different scales it changes the model."""
     Xtr, ytr, Xte, yte = small
+    weights = np.linspace(1.0, 50.0, 64)  # pixel j scaled by weights[j]: standardizing undoes it
+    Xtr, Xte = Xtr.reshape(len(Xtr), -1) * weights, Xte.reshape(len(Xte), -1) * weights
+    mean, std = Xtr.mean(axis=0), Xtr.std(axis=0)
+    std[std == 0] = 1.0
     model = create_model(name, standardize=True, **FAST[name]).fit(Xtr, ytr)
+    by_hand = create_model(name, standardize=False, **FAST[name]).fit((Xtr - mean) / std, ytr)
+    np.testing.assert_allclose(model.decision_function(Xte), by_hand.decision_function((Xte - mean) / std),
+                               rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(model.predict(Xte), by_hand.predict((Xte - mean) / std))
     assert np.mean(model.predict(Xte) == yte) > 0.75
+    if name == "scratch-lda":  # LDA without shrinkage is invariant to rescaling features: nothing changes
+        return
+    raw = create_model(name, standardize=False, **FAST[name]).fit(Xtr, ytr)
+    assert not np.allclose(raw.decision_function(Xte), model.decision_function(Xte), rtol=1e-3)

@@ -22,7 +22,6 @@ from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
 
-from ...contract import flatten
 from ...errors import UserError
 from ...params import Param
 from ..classical.estimators import _COMMON, SklearnClassifier
@@ -55,17 +54,28 @@ def _knn(n_neighbors: int, metric: str, n_train: int) -> KNeighborsClassifier:
 
 
 class _Subspace(SklearnClassifier):
-    """Shared fit: record the training set's size and class count, then fit the pipeline."""
+    """Shared fit: record the training set's size and class count, then fit the pipeline.
+
+    The final step is k-NN, which has class probabilities but no ``decision_function``: the model
+    advertises ``predict_proba`` only (``hasattr(model, "decision_function")`` is False).
+    """
+
+    _has_decision = False
+    _has_proba = True
 
     def fit(self, X: Any, y: Any, *, X_val: Any = None, y_val: Any = None) -> "_Subspace":
-        Xf = flatten(X)
-        if Xf.ndim != 2 or len(Xf) < 2:
-            raise UserError(f"model {type(self).__name__}: needs at least two training images; got {len(Xf)}.")
+        Xf = self._check_X(X, reset=True)  # ValueError / TypeError with scikit-learn's messages
+        y_idx = self._encode_labels(y)  # also rejects y with NaN or infinity
+        if len(y_idx) != len(Xf):
+            raise ValueError(f"X has {len(Xf)} samples but y has {len(y_idx)}.")
+        if len(Xf) < 2:
+            raise UserError(f"model {type(self).__name__}: needs at least two training images; got 1 sample.")
         self.n_train_ = len(Xf)
-        self.n_classes_fit_ = len(np.unique(np.asarray(y)))
+        self.n_classes_fit_ = len(self.classes_)
         self.rank_ = min(len(Xf) - 1, Xf.shape[1])  # principal components that centred data can have
         if self.n_classes_fit_ < 2:
-            raise UserError(f"model {type(self).__name__}: y holds a single class; need two or more.")
+            raise UserError(f"model {type(self).__name__}: y holds a single class ({self.classes_[0]!r}); "
+                            f"need two or more (one class is not enough).")
         return super().fit(X, y, X_val=X_val, y_val=y_val)
 
     def _final(self) -> Any:  # n_params_ counts the whole pipeline: projections and stored faces
@@ -97,14 +107,12 @@ class Eigenfaces(_Subspace):
         self.standardize = standardize
         self.random_state = random_state
 
-    def fit(self, X: Any, y: Any, *, X_val: Any = None, y_val: Any = None) -> "Eigenfaces":
-        rank = min(len(flatten(X)) - 1, flatten(X[:1]).shape[1])
-        if self.skip_leading >= rank:
-            raise UserError(f"model Eigenfaces: skip_leading={self.skip_leading} drops every one of the {rank} "
-                            f"principal components this training set has; use a smaller value.")
-        return super().fit(X, y, X_val=X_val, y_val=y_val)
-
     def _estimator(self) -> Any:
+        if self.skip_leading >= self.rank_:
+            raise UserError(f"model Eigenfaces: skip_leading={self.skip_leading} drops every one of the "
+                            f"{self.rank_} principal components this training set has (X has {self.n_train_} "
+                            f"samples and {self.n_features_in_} feature(s), so at most min(n - 1, d) = "
+                            f"{self.rank_} components); use a smaller value or more, larger images.")
         keep = min(self.n_components + self.skip_leading, self.rank_)
         self.n_components_ = keep - self.skip_leading
         return make_pipeline(

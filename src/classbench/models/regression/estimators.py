@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from ...contract import Regressor
+from ...errors import UserError
 from ...params import Param
 from .basis import BASES, Basis, kfold, ridge_closed_form
 
@@ -62,6 +63,10 @@ class _BasisRidge(Regressor):
         else:
             degrees = [self.degree] if self.degree is not None else list(range(self.max_degree + 1))
         alphas = [self.alpha] if self.alpha is not None else list(ALPHAS)
+        if len(degrees) * len(alphas) > 1 and len(y) < self.cv:
+            raise UserError(f"model {type(self).__name__}: X has {len(y)} sample(s), but choosing alpha or the "
+                            f"degree by {self.cv}-fold cross-validation needs at least {self.cv} samples. Pass more "
+                            f"rows, a smaller cv, or fix alpha (and degree) to skip the cross-validation.")
         folds = kfold(len(y), self.cv, self.random_state or 0)
         curve, best = [], None
         if len(degrees) * len(alphas) > 1:

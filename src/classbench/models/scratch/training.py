@@ -180,8 +180,8 @@ class ScratchNetClassifier(Classifier):
         X = self._as_input(X, "X")
         y_idx = self._encode_labels(self._labels(y, len(X), "y"))
         if len(self.classes_) < 2:
-            raise UserError(f"model {self._name}: y holds only one class ({self.classes_[0]!r}); a classifier "
-                            f"needs two or more.")
+            raise UserError(f"model {self._name}: y holds a single class ({self.classes_[0]!r}); a classifier "
+                            f"needs two or more (one class is not enough).")
         seed = p["random_state"]
         if seed is None:
             seed = int(np.random.default_rng().integers(2**31 - 1))

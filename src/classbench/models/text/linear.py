@@ -19,7 +19,7 @@ import numpy as np
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
-from ...contract import Classifier
+from ...contract import Classifier, net_labels
 from ...errors import UserError
 from ...params import Param
 from ...text import NgramCounter, check_texts, tokenize
@@ -50,12 +50,9 @@ class _NgramLinear(Classifier):
         """X : array-like of str of shape (n,); y : array of shape (n,). X_val, y_val: scored after training."""
         self.check_hyperparams()
         texts = check_texts(X, self._owner)
-        y = np.asarray(y)
-        if y.ndim != 1 or len(y) != len(texts):
-            raise UserError(f"{self._owner}: y must hold one label per text ({len(texts)}); got shape {y.shape}.")
-        y_idx = self._encode_labels(y)
+        y_idx = self._encode_labels(net_labels(self._owner, y, len(texts)))
         if len(self.classes_) < 2:
-            raise UserError(f"{self._owner}: y holds a single class {self.classes_[0]!r}; need two or more.")
+            raise UserError(f"{self._owner}: y holds a single class ({self.classes_[0]!r}); need two or more (one class is not enough).")
         t0 = time.perf_counter()
         tokens = [tokenize(t) for t in texts]
         self.counter_ = NgramCounter(self.ngram_max, self.min_df, self.max_features, binary=self._binary)
@@ -81,7 +78,8 @@ class _NgramLinear(Classifier):
 
     def predict(self, X: Any) -> np.ndarray:
         """Labels from ``classes_``, shape (n,). X : array-like of str of shape (n,)."""
-        return self.classes_[self._predict_idx(self._features(X))]
+        idx = self._predict_idx(self._features(X))  # NotFittedError before fit
+        return self.classes_[idx]
 
 
 class TfidfLogReg(_NgramLinear):
