@@ -16,6 +16,7 @@ with :class:`ClusterLostError` (the runner keeps what finished, and ``--resume``
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any, Iterator
@@ -95,7 +96,7 @@ class RayExecutor:
     _owns_cluster: bool = False
     _auto_workers: bool = False
     _watch: ClusterWatch | None = None
-    _lost_cluster: bool = False
+    _nodes: dict[str, dict[str, Any]] = field(default_factory=dict)  # node id -> what its trials said of it
 
     def __post_init__(self) -> None:
         ray = self._ray = import_ray()
@@ -219,6 +220,7 @@ class RayExecutor:
                          f"{type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}"}
         if kind == "started":
             att.node, att.t0 = payload, time.monotonic()
+            self._nodes[payload["id"]] = payload
             if not att.announced:
                 att.announced = True
                 return Event(att.job, None)
@@ -241,6 +243,9 @@ class RayExecutor:
     def _node_lost(self, gen: Any, exc: BaseException) -> Event | None:
         """The node holding this trial died: submit it again, or record it failed with "node lost"."""
         att = self._running.pop(gen)
+        if att.node is None:  # it died before the trial's first message: the error names the node
+            found = re.search(r"node ID: ([0-9a-f]+)", str(exc))
+            att.node = self._nodes.get(found.group(1), {"id": found.group(1)}) if found else None
         where = node_label(att.node) if att.node else "the node it was sent to"
         if self._watch is not None:
             self._watch.check_head()  # a head that went away ends the run (ClusterLostError)

@@ -52,7 +52,7 @@ def preflight(address: str) -> None:
 
 def node_label(node: dict[str, Any]) -> str:
     """``worker-1 (3f2a9c1e)``: the node's name (CLASSBENCH_NODE_NAME or host name) and its id's start."""
-    return f"{node.get('name') or node.get('ip') or '?'} ({str(node.get('id', ''))[:8]})"
+    return f"{node.get('name') or node.get('ip') or 'node'} ({str(node.get('id', ''))[:8]})"
 
 
 class ClusterWatch:

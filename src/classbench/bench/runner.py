@@ -422,7 +422,7 @@ def _execute(store: Store, run_id: str, todo: list[PlannedTrial], ctx: DataConte
         n = store.interrupt_running(run_id)
         store.set_run_status(run_id, "interrupted")
         raise ClusterLostError(
-            f"{exc} The {finished} trials that finished are recorded in {store.path}; {n} running trial(s) are "
+            f"{exc} {finished} finished trial(s) are recorded in {store.path}; {n} running trial(s) are "
             f"marked interrupted. Restart the head node (`ray start --head ...`) and its workers, then finish with: "
             f"classbench run --resume {run_id} --out {opts.out} --executor ray --address HEAD:PORT") from None
     except (KeyboardInterrupt, _Stop):
