@@ -79,6 +79,8 @@ def test_too_little_data_is_a_user_error():
         analyse_scores([[0.9, 0.8]])
     with pytest.raises(UserError, match="not in the table"):
         analyse_scores(demsar_table(), control="C5.0")
+    with pytest.raises(UserError, match="repeated: d1"):
+        analyse_scores(pd.DataFrame([[0.9, 0.8], [0.7, 0.6], [0.5, 0.4]], index=["d1", "d1", "d2"]))
 
 
 def test_two_models_bayesian_matches_baycomp():

@@ -57,6 +57,11 @@ def cd_cliques(ranks: Mapping[str, float], cd: float) -> list[list[str]]:
 def _as_table(table: Any) -> dict[str, dict[str, Any]]:
     """{dataset: {model: score}} from a mapping of mappings or a DataFrame (rows datasets, columns models)."""
     if hasattr(table, "columns") and hasattr(table, "index") and hasattr(table, "to_dict"):
+        for what, labels in (("dataset (row)", table.index), ("model (column)", table.columns)):
+            dup = sorted({str(x) for x in labels if list(labels).count(x) > 1})
+            if dup:
+                raise UserError(f"Each {what} must appear once in the scores table; repeated: {', '.join(dup)}. "
+                                f"Average repeated runs first, or give them distinct names.")
         return {str(d): {str(m): v for m, v in row.items()} for d, row in table.to_dict(orient="index").items()}
     if not isinstance(table, Mapping):
         raise UserError(f"Scores must be a mapping {{dataset: {{model: score}}}} or a DataFrame (rows datasets, "
