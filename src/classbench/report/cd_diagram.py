@@ -48,8 +48,11 @@ def plot_cd(mean_ranks: Mapping[str, float], cd: float, ax: Any = None, title: s
     if ax is None:
         from .plots import new_figure
 
-        fig = new_figure(8.0, 1.6 + 0.28 * n_rows + 0.12 * len(cliques))
-        ax = fig.add_axes((0.22, 0.02, 0.56, 0.84 if title else 0.92))
+        # room for the longest label on each side (about 0.07 inch a character at 9 points)
+        side = 0.4 + 0.07 * max(len(f"{name} ({r:.2f})") for name, r in items)
+        width = 4.5 + 2 * side
+        fig = new_figure(width, 1.6 + 0.28 * n_rows + 0.12 * len(cliques))
+        ax = fig.add_axes((side / width, 0.02, 4.5 / width, 0.84 if title else 0.92))
     fig = ax.figure
     ax.set_axis_off()
     # y grows downwards: the rank axis at 0, the CD bar above it, cliques and labels below
