@@ -18,6 +18,7 @@ convention of the other datasets; the ``uci`` suite cross-validates over all row
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections import Counter
 from dataclasses import dataclass
@@ -197,11 +198,20 @@ class UciTable(DatasetSource):
         return self._tables(ctx)[2]
 
     def fetch(self, ctx: DataContext) -> list[Path]:
-        return self.locate(ctx)
+        """The files (downloaded from OpenML when no local copy is good); tables OpenML lacks are only warned
+        about, so that ``classbench data fetch`` goes on with the other datasets."""
+        try:
+            return self.locate(ctx)
+        except DataError as exc:
+            if self.spec.openml is not None:
+                raise
+            warnings.warn(str(exc), stacklevel=2)
+            return []
 
     def verify(self, ctx: DataContext) -> list[tuple[str, str]]:
+        """(file, status) of the copy that would be used; never downloads."""
         try:
-            tables, where, paths, _ = self._tables(ctx)
+            tables, where, paths, _ = self._tables(dataclasses.replace(ctx, download=False))
         except DataError as exc:
             return [(self.path, f"missing: {exc}")]
         return [(p.name, f"ok: {p} ({where}, {t.n_rows} rows as expected)") for p, t in zip(paths, tables)]
