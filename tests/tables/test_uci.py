@@ -125,3 +125,16 @@ def test_names_are_listed_without_reading_anything():
         src = entry.load()
         assert src.summary and src.modality in ("tabular", "text")
     assert "diabetes" not in UCI_NAMES  # scikit-learn's regression set keeps that name
+
+
+def test_list_datasets_shows_schemes_and_uci_names_without_heavy_imports():
+    import subprocess
+    import sys
+
+    code = ("import sys; from classbench.cli import main; main(['list', 'datasets']); "
+            "print([m for m in ('pandas', 'pyarrow', 'arff', 'sklearn', 'torch') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "[]"
+    for word in ("pima-diabetes", "segment", "soybean", "arff:PATH", "openml:ID|NAME", "textlines:PATH",
+                 "fasttext:PATH", "tsv:PATH", "parquet:PATH", "table:PATH"):
+        assert word in out, word
