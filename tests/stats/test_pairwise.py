@@ -84,6 +84,9 @@ def test_mcnemar_edge_cases():
         mcnemar_exact([True, False], [True])
     with pytest.raises(UserError):
         mcnemar_exact([], [])
+    with pytest.raises(UserError, match="right"):
+        mcnemar_exact([3, 7, 1], [3, 1, 1])  # labels, not right/wrong
+    assert mcnemar_exact([1, 0, 1], [1.0, 1.0, 0.0]).n01 == 1
 
 
 def test_corrected_paired_t_by_hand():

@@ -24,6 +24,11 @@ from .intervals import _check_alpha, proportion_ci
 
 
 def _paired_arrays(a: Any, b: Any, what: str, dtype: Any = float) -> tuple[np.ndarray, np.ndarray]:
+    if dtype is bool:
+        for raw in (np.asarray(a), np.asarray(b)):
+            if raw.dtype != bool and raw.size and not np.all(np.isin(raw, (0, 1))):
+                raise UserError(f"{what}: give whether each test sample was answered right (True/False or 1/0), "
+                                f"not predicted labels or scores; got values such as {raw.ravel()[:5].tolist()}.")
     x = np.asarray(a, dtype=dtype).ravel()
     y = np.asarray(b, dtype=dtype).ravel()
     if x.shape != y.shape:
