@@ -88,16 +88,8 @@ def test_schemes_are_described_for_listing():
     assert {m for _, m, _ in describe_schemes()} == {"image", "tabular", "text"}
 
 
-def test_get_source_and_load_dataset_through_the_hook(tmp_path, monkeypatch):
-    """The 3-line change in get_source, applied by monkeypatch when the lead has not wired it yet."""
-    original = cbd.get_source
-
-    def get_source(name):
-        if ":" in name:
-            return resolve_scheme(name)
-        return original(name)
-
-    monkeypatch.setattr(cbd, "get_source", get_source)
+def test_get_source_and_load_dataset_resolve_schemes(tmp_path):
+    """The real get_source (no stand-in) resolves a scheme name, and load_dataset loads through it."""
     root = make_image_folder(tmp_path / "imgs", n_classes=2, per_class=4)
     assert isinstance(cbd.get_source(f"imagefolder:{root}"), ImageFolder)
     ds = cbd.load_dataset(f"imagefolder:{root}?test_fraction=0.5", data_dir=None)

@@ -54,11 +54,12 @@ def test_8_3_split_has_every_subject_on_both_sides(faces, seed):
     X_tr, y_tr, X_te, y_te, te = fold_data(proto, ds, 0, seed)
     assert np.bincount(y_tr, minlength=15).tolist() == [8] * 15
     assert np.bincount(y_te, minlength=15).tolist() == [3] * 15
-    _, _, groups = pooled(ds)
-    test_groups = set(groups[te].tolist())
-    train_groups = set(groups) - test_groups
-    assert not {int(g) for g in groups[np.setdiff1d(np.arange(165), te)]} & test_groups
-    assert len(train_groups) + len(test_groups) == len(set(groups.tolist()))
+    _, y_all, groups = pooled(ds)
+    tr, te_again = fold_indices(proto, y_all, groups, 0, seed=seed)
+    np.testing.assert_array_equal(te_again, te)
+    assert len(tr) == 120 and not set(tr.tolist()) & set(te.tolist())
+    train_groups, test_groups = set(groups[tr].tolist()), set(groups[te].tolist())
+    assert not train_groups & test_groups  # no image (nor its duplicate) on both sides
 
 
 def test_split_seeds_give_different_splits(faces):

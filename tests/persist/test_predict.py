@@ -259,8 +259,7 @@ def test_csv_models_without_a_recorded_pipeline_refuse_raw_rows(tmp_path):
 def test_regression_models_print_values(tmp_path):
     from classbench.models import MODELS
 
-    if "ridge-regression" not in MODELS:
-        pytest.skip("no regression models in this checkout")
+    assert "ridge-regression" in MODELS, "model 'ridge-regression' is not registered: renamed? update this test"
     ds = load_dataset("diabetes")
     model = create_model("ridge-regression").fit(ds.X_train, ds.y_train)
     folder = save_model(model, tmp_path / "m", dataset=ds)
