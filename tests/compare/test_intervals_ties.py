@@ -43,6 +43,20 @@ def test_loo_interval_pools_the_answers_even_without_stored_predictions(stores, 
     assert "0.9091 [0.855, 0.944]" in text and "0.9091 ±" not in text  # the sd of 0/1 folds is gone
 
 
+def test_loo_mcnemar_from_an_old_run_pools_the_fold_scores(stores, tmp_path):
+    a = np.ones(165)
+    a[:10] = 0  # wrong on faces 0..9
+    b = np.ones(165)
+    b[5:25] = 0  # wrong on faces 5..24: 5 vs 15 discordant
+    loo = lambda right: [{"seed": 0, "fold": i, "n_folds": 165, "accuracy": float(r), "n_test": 1}  # noqa: E731
+                         for i, r in enumerate(right)]
+    store = stores(tmp_path, {"a": loo(a), "b": loo(b)}, kind="loo", n_train=164)
+    g = groups(store.trials("r1"))["digits"]
+    res = pair_test(g["a"], g["b"])
+    assert res["test"] == "mcnemar" and res["n"] == 165 and (res["n01"], res["n10"]) == (5, 15)
+    assert res["p_value"] == pytest.approx(st.binomtest(5, 20).pvalue)
+
+
 def test_folds_interval_is_nadeau_bengio_corrected_t(stores, tmp_path):
     accs = [0.91, 0.94, 0.9, 0.93, 0.95]
     store = stores(tmp_path, {"a": _scores(accs, 360)}, kind="kfold", n_train=1440)
@@ -81,6 +95,20 @@ def test_tied_with_best_mcnemar_and_holm(stores, tmp_path):
     assert "0.9600 [0.946, 0.970]" in text  # statsmodels: (0.94599, 0.97049)
     csv = lb.to_csv(lb.leaderboard(store.trials("r1"))).splitlines()
     assert "tied_with_best" in csv[0] and csv[1].split(",")[1] == "best"
+
+
+def test_holm_keeps_two_borderline_models_in_the_winning_group(stores, tmp_path):
+    n = 1000
+    best = answers(n, range(40))
+    mid = answers(n, list(range(3, 40)) + list(range(600, 612)))  # 3 vs 12 discordant: p = 0.035 alone
+    mid2 = answers(n, list(range(4, 40)) + list(range(700, 714)))  # 4 vs 14: p = 0.031 alone
+    store = stores(tmp_path, {"best": [best], "mid": [mid], "mid2": [mid2]})
+    rows = {r["model"]: r for r in lb.leaderboard(store.trials("r1"))}
+    p1, p2 = st.binomtest(3, 15).pvalue, st.binomtest(4, 18).pvalue
+    assert p1 < 0.05 and p2 < 0.05  # each alone would be "significantly worse" ...
+    assert rows["mid"]["p_vs_best"] == pytest.approx(max(2 * p2, p1))  # ... but not after Holm
+    assert rows["mid2"]["p_vs_best"] == pytest.approx(2 * p2)
+    assert rows["mid"]["tied_with_best"] is True and rows["mid2"]["tied_with_best"] is True
 
 
 def test_old_run_without_predictions_still_has_intervals_but_no_ties(stores, tmp_path):

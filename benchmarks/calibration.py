@@ -1,0 +1,150 @@
+"""Calibration of the paired tests: how often each one says "significant" when nothing differs, and how
+often it does when something does.
+
+    .venv/bin/python benchmarks/calibration.py                 # 100 null resamples, 40 power resamples (minutes)
+    .venv/bin/python benchmarks/calibration.py --null 20 --power 10 --no-write   # a quick look
+
+Null (type I error): two random forests that differ only in their seed, compared on many resamples of a
+real dataset (scikit-learn's 1,797 digits; each resample is a random subset of ``--n`` images). On each
+resample every test runs on its own protocol, exactly as classbench runs it (``bench/protocols.py``):
+
+- exact McNemar on one holdout split (2/3 train, 1/3 test),
+- the Nadeau-Bengio corrected resampled paired t and the naive paired t over 10-fold cross-validation,
+- Dietterich's 5x2cv paired t and Alpaydin's combined 5x2cv F over 5 x 2 folds.
+
+The rate of p < 0.05 should be near (or below) 5%; the naive t-test, which ignores that folds share
+training data, is known to be too high. Power: logistic regression against an RBF SVM (a real gap of
+about 2 points on digits), on smaller resamples (``--power-n``), same protocols.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+TESTS = ("mcnemar", "corrected-t", "naive-t", "5x2cv-t", "5x2cv-f")
+
+
+def _fit_predict(make: Callable[[], Any], X: np.ndarray, y: np.ndarray, tr: np.ndarray, te: np.ndarray
+                 ) -> np.ndarray:
+    """Which test samples the model got right: boolean array of shape (len(te),)."""
+    return make().fit(X[tr], y[tr]).predict(X[te]) == y[te]
+
+
+def one_resample(X: np.ndarray, y: np.ndarray, make_a: Callable[[], Any], make_b: Callable[[], Any], seed: int
+                 ) -> dict[str, float]:
+    """p-values of every test on one resample (the models see the same folds)."""
+    from classbench import stats
+    from classbench.bench.protocols import fold_indices
+    from classbench.config import ProtocolSpec
+
+    groups = np.arange(len(y))
+    out: dict[str, float] = {}
+    tr, te = fold_indices(ProtocolSpec(kind="split", train_fraction=2 / 3), y, groups, 0, seed)
+    out["mcnemar"] = stats.mcnemar_exact(_fit_predict(make_a, X, y, tr, te), _fit_predict(make_b, X, y, tr, te)).p_value
+    kfold = ProtocolSpec(kind="kfold", k=10)
+    sa, sb, sizes = [], [], []
+    for f in range(10):
+        tr, te = fold_indices(kfold, y, groups, f, seed)
+        sa.append(_fit_predict(make_a, X, y, tr, te).mean())
+        sb.append(_fit_predict(make_b, X, y, tr, te).mean())
+        sizes.append((len(tr), len(te)))
+    n_tr, n_te = np.mean(sizes, axis=0)
+    out["corrected-t"] = stats.corrected_paired_t(sa, sb, n_tr, n_te).p_value
+    out["naive-t"] = stats.naive_paired_t(sa, sb).p_value
+    five = ProtocolSpec(kind="5x2cv")
+    diffs = np.zeros((5, 2))
+    for f in range(10):
+        tr, te = fold_indices(five, y, groups, f, seed)
+        diffs[f // 2, f % 2] = _fit_predict(make_a, X, y, tr, te).mean() - _fit_predict(make_b, X, y, tr, te).mean()
+    out["5x2cv-t"] = stats.paired_t_5x2cv(diffs).p_value
+    out["5x2cv-f"] = stats.combined_f_5x2cv(diffs).p_value
+    return {k: (1.0 if v is None or not np.isfinite(v) else float(v)) for k, v in out.items()}
+
+
+def experiment(name: str, X: np.ndarray, y: np.ndarray, n: int, repeats: int, pair: Callable[[int], tuple],
+               seed0: int) -> dict[str, Any]:
+    rng = np.random.default_rng(seed0)
+    pvals: dict[str, list[float]] = {t: [] for t in TESTS}
+    t0 = time.perf_counter()
+    for r in range(repeats):
+        idx = rng.choice(len(y), n, replace=False)
+        make_a, make_b = pair(r)
+        for k, v in one_resample(X[idx], y[idx], make_a, make_b, seed0 + r).items():
+            pvals[k].append(v)
+        print(f"{name}: {r + 1}/{repeats} resamples, {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+    return {"name": name, "n": n, "repeats": repeats, "seconds": time.perf_counter() - t0,
+            "rate": {t: float(np.mean(np.array(p) < 0.05)) for t, p in pvals.items()}, "pvalues": pvals}
+
+
+def wilson(rate: float, n: int) -> str:
+    from classbench.stats import proportion_ci
+
+    lo, hi = proportion_ci(round(rate * n), n)
+    return f"{100 * rate:.0f}% [{100 * lo:.0f}, {100 * hi:.0f}]"
+
+
+def table(null: dict[str, Any], power: dict[str, Any]) -> str:
+    lines = ["| test (protocol) | null: p < 0.05 (want ≈ 5%) | power: p < 0.05 (higher is better) |",
+             "|---|---|---|"]
+    names = {"mcnemar": "exact McNemar (one 2/3 : 1/3 split)",
+             "corrected-t": "corrected resampled t (10-fold CV, Nadeau-Bengio)",
+             "naive-t": "naive paired t (10-fold CV; known to be too liberal)",
+             "5x2cv-t": "5x2cv paired t (Dietterich)", "5x2cv-f": "5x2cv combined F (Alpaydin)"}
+    for t in TESTS:
+        lines.append(f"| {names[t]} | {wilson(null['rate'][t], null['repeats'])} | "
+                     f"{wilson(power['rate'][t], power['repeats'])} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--null", type=int, default=100, help="resamples for the type I error (default 100)")
+    ap.add_argument("--power", type=int, default=40, help="resamples for the power (default 40)")
+    ap.add_argument("--n", type=int, default=1000, help="images per null resample (default 1000)")
+    ap.add_argument("--power-n", type=int, default=500, help="images per power resample (default 500)")
+    ap.add_argument("--trees", type=int, default=20, help="trees per random forest (default 20)")
+    ap.add_argument("--json", help="also write the p-values to this JSON file")
+    ap.add_argument("--no-write", action="store_true", help="print, do not update BENCHMARKS.md")
+    args = ap.parse_args()
+
+    from classbench import create_model, load_dataset
+
+    ds = load_dataset("digits")
+    X = np.concatenate([ds.X_train, ds.X_test]).reshape(len(ds.y_train) + len(ds.y_test), -1)
+    y = np.concatenate([ds.y_train, ds.y_test])
+
+    def seeds_only(r: int) -> tuple[Callable[[], Any], Callable[[], Any]]:
+        return (lambda: create_model("random-forest", n_estimators=args.trees, random_state=2 * r),
+                lambda: create_model("random-forest", n_estimators=args.trees, random_state=2 * r + 1))
+
+    def real_gap(r: int) -> tuple[Callable[[], Any], Callable[[], Any]]:
+        return (lambda: create_model("logreg"), lambda: create_model("rbf-svm"))
+
+    null = experiment("null (random-forest seed A vs seed B)", X, y, args.n, args.null, seeds_only, 1000)
+    power = experiment("power (logreg vs rbf-svm)", X, y, args.power_n, args.power, real_gap, 5000)
+    if args.json:
+        Path(args.json).write_text(json.dumps({"null": null, "power": power}))
+    body = (f"Null: `random-forest` ({args.trees} trees) with seed 2r against seed 2r+1, on {args.null} random "
+            f"subsets of {args.n} of scikit-learn's 1,797 digits ({null['seconds']:.0f} s). Power: `logreg` "
+            f"against `rbf-svm` on {args.power} subsets of {args.power_n} digits ({power['seconds']:.0f} s). "
+            f"Each test on its own protocol (classbench's split, kfold and 5x2cv folds). Rates with their 95% "
+            f"Wilson interval over the resamples.\n\n" + table(null, power))
+    if args.no_write:
+        print(body)
+    else:
+        from _md import update_section
+
+        update_section("calibration", "Calibration of the paired tests (issue 13)", body)
+
+
+if __name__ == "__main__":
+    main()
