@@ -133,6 +133,22 @@ def _study(cand: dict[str, Any]) -> Any:
     return _STUDIES[key]
 
 
+def _trial(cand: dict[str, Any]) -> tuple[Any, str | None]:
+    """(the candidate's Optuna trial, None), or (None, why pruning is off): a Ray node that does not see the
+    driver's storage file trains the candidate to the end instead of failing it."""
+    from pathlib import Path
+
+    path = cand["storage"].removeprefix("sqlite:///")
+    if cand["storage"].startswith("sqlite:///") and not Path(path).exists():
+        return None, f"pruning off: this node cannot see the tuning storage {path}"
+    try:
+        import optuna
+
+        return optuna.trial.Trial(_study(cand), cand["trial_id"]), None
+    except Exception as exc:  # noqa: BLE001 - a storage this worker cannot use: no pruning, same result
+        return None, f"pruning off: the tuning storage could not be opened here ({type(exc).__name__}: {exc})"
+
+
 def run_candidate(spec_dict: dict[str, Any], ctx_dict: dict[str, Any], threads: int,
                   runtime: dict[str, Any] | None = None, on_model: Any = None) -> dict[str, Any]:
     """Evaluate the candidate in ``spec_dict["candidate"]``; never raises.
@@ -173,22 +189,19 @@ def run_candidate(spec_dict: dict[str, Any], ctx_dict: dict[str, Any], threads: 
                 model.set_params(device=device)
             return wrap(model)
 
-        report = None
+        report, note = None, None
         if cand["pruner"] != "none":
-            study = _study(cand)
-            import optuna
-
-            trial = optuna.trial.Trial(study, cand["trial_id"])
-
-            def report(step: int, value: float) -> None:
-                trial.report(value, step)
-                if trial.should_prune():
-                    raise Pruned(step, value)
+            trial, note = _trial(cand)
+            if trial is not None:
+                def report(step: int, value: float) -> None:
+                    trial.report(value, step)
+                    if trial.should_prune():
+                        raise Pruned(step, value)
 
         kind, _, n = cand["inner"].partition(":")
         inner = ("kfold", int(n or 3)) if kind == "kfold" else ("holdout", float(n or 0.2))
         value = evaluate(make_model, X, y, groups, inner, cand["metric"], spec.seed, n_classes, report, on_model)
-        out: dict[str, Any] = {"status": "ok", "value": value}
+        out: dict[str, Any] = {"status": "ok", "value": value, "note": note}
     except Pruned as p:
         out = {"status": "pruned", "value": p.value, "step": p.step}
     except Exception as exc:  # noqa: BLE001 - a failing candidate is a result, not a crash

@@ -153,8 +153,9 @@ class Study:
         storage.set_trial_user_attr(cand.trial_id, "status", status)
         storage.set_trial_user_attr(cand.trial_id, "seconds", (result.get("extra") or {}).get("trial_s"))
         storage.set_trial_user_attr(cand.trial_id, "finished_at", time.time())
-        if result.get("error"):
-            storage.set_trial_user_attr(cand.trial_id, "error", str(result["error"])[:2000])
+        for key in ("error", "note"):  # note: e.g. why a Ray node could not prune
+            if result.get(key):
+                storage.set_trial_user_attr(cand.trial_id, key, str(result[key])[:2000])
         if status == "ok":
             self.optuna.tell(cand.number, float(result["value"]))
             return "COMPLETE"
