@@ -25,7 +25,7 @@ from ..errors import DataError, UserError
 from ..params import Param
 from .base import Dataset
 from .byo import SKIP_BAD, SPLIT_PARAMS, ByoSource, split_stratified
-from .tables.columns import column_meta, infer_column, sort_labels, text_cells
+from .tables.columns import column_meta, sort_labels, text_cells
 from .tables.raw import RawTable
 
 
@@ -221,15 +221,15 @@ def features(source: ByoSource, table: RawTable, skip: set[str], forced: set[str
 
 def _type_raw(values: np.ndarray, used: np.ndarray, force_nominal: bool) -> tuple[str, np.ndarray, list[str] | None]:
     """Type a raw column on the rows in use, then code every row (rows not in use may become NaN)."""
-    kind, _, cats = infer_column(values[used], force_nominal)
+    from .tables.columns import code_cells, parse_numbers
+
     cells, miss = text_cells(values)
-    if kind == "numeric":
-        from .tables.columns import parse_numbers
-
-        return kind, parse_numbers(cells, miss)[0], None
-    from .tables.columns import code_cells
-
-    return kind, code_cells(cells, miss, cats), cats
+    if not force_nominal:
+        nums, bad = parse_numbers(cells, miss)
+        if not bad[used].any():
+            return "numeric", nums, None
+    cats = sort_labels(cells[used][~miss[used]].tolist())
+    return "nominal", code_cells(cells, miss, cats), cats
 
 
 def tabular_dataset(source: ByoSource, table: RawTable, p: dict[str, Any], target: str, sp: Split,

@@ -85,8 +85,11 @@ def code_cells(cells: np.ndarray, miss: np.ndarray, categories: Sequence[str]) -
     ----------
     cells : object array of str of shape (n,); miss : bool array of shape (n,)
     """
-    index = {c: float(i) for i, c in enumerate(categories)}
-    return np.array([np.nan if m else index.get(c, np.nan) for c, m in zip(cells, miss)], dtype=np.float64)
+    import pandas as pd
+
+    codes = pd.Categorical(np.where(miss, None, cells), categories=list(categories)).codes.astype(np.float64)
+    codes[codes < 0] = np.nan
+    return codes
 
 
 def _category_key(value: Any) -> str:

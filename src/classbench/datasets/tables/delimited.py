@@ -54,21 +54,23 @@ def sniff_delimiter(path: Path, text: str) -> str:
         return ","
 
 
-def _structure(dataset: str, path: Path, text: str, delimiter: str) -> tuple[list[int], list[int], int, list[int]]:
+def _structure(dataset: str, path: Path, text: str, delimiter: str
+               ) -> tuple[list[int], list[int], int, list[int], int]:
     """(indices of non-blank records, their line numbers, the number of fields of the first one, the line
-    each record ends on).
+    each record ends on, the most fields of any record).
 
     Raises DataError naming the line of a record with another number of fields (empty trailing fields
     aside) or of a quoting error.
     """
     _raise_field_limit()
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    keep, lines, width, ends = [], [], None, []
+    keep, lines, width, ends, widest = [], [], None, [], 0
     try:
         for k, row in enumerate(reader):
             ends.append(reader.line_num)
-            if not row or all(not c.strip() for c in row):
+            if not row or not "".join(row).strip():
                 continue
+            widest = max(widest, len(row))
             if width is None:
                 width = len(row)
             elif len(row) != width and (len(row) < width or any(c.strip() for c in row[width:])):
@@ -82,10 +84,10 @@ def _structure(dataset: str, path: Path, text: str, delimiter: str) -> tuple[lis
                         f"{exc}. Check the quotes on that line.") from None
     if width is None:
         raise DataError(f"Dataset {dataset!r}: {path} is empty; expected rows of {delimiter!r}-separated values.")
-    return keep, lines, width, ends
+    return keep, lines, width, ends, widest
 
 
-def _cells(dataset: str, path: Path, text: str, delimiter: str, ends: list[int], width: int) -> np.ndarray:
+def _cells(dataset: str, path: Path, text: str, delimiter: str, ends: list[int], widest: int) -> np.ndarray:
     """Every record's cells as an object array of str of shape (n_records, >= width), via pandas.
 
     ``ends[k]`` is the line record k ends on (to name the line of a defect pandas reports by record).
@@ -94,9 +96,8 @@ def _cells(dataset: str, path: Path, text: str, delimiter: str, ends: list[int],
 
     import pandas as pd
 
-    widest = max(width, max((line.count(delimiter) + 1 for line in text.splitlines()), default=width))
     try:
-        frame = pd.read_csv(io.StringIO(text), sep=delimiter, header=None, names=range(widest), dtype=str,
+        frame = pd.read_csv(io.StringIO(text), sep=delimiter, header=None, names=range(widest), dtype=object,
                             na_filter=False, keep_default_na=False, skip_blank_lines=False, engine="c")
     except pd.errors.ParserError as exc:
         found = re.search(r"(?:row|line) (\d+)", str(exc))
@@ -109,7 +110,7 @@ def _cells(dataset: str, path: Path, text: str, delimiter: str, ends: list[int],
     cells = frame.to_numpy(dtype=object)
     if len(cells) != n_records:  # the tokenizers disagree (never seen): trust the stdlib one
         rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-        cells = np.array([(r + [""] * width)[:width] for r in rows], dtype=object).reshape(len(rows), width)
+        cells = np.array([(r + [""] * widest)[:widest] for r in rows], dtype=object).reshape(len(rows), widest)
     return cells
 
 
@@ -135,10 +136,10 @@ def read_delimited(dataset: str, path: Path, delimiter: str | None, encoding: st
 
     text, replaced = decode_text(path.read_bytes(), encoding)
     delimiter = delimiter or sniff_delimiter(path, text)
-    keep, lines, width, ends = _structure(dataset, path, text, delimiter)
-    cells = _cells(dataset, path, text, delimiter, ends, width)[keep, :width]
-    if header == "auto":
-        header = "first" if len(cells) < 2 or not _looks_like_data(cells[0], cells[1:]) else "none"
+    keep, lines, width, ends, widest = _structure(dataset, path, text, delimiter)
+    cells = _cells(dataset, path, text, delimiter, ends, widest)[keep, :width]
+    if header == "auto":  # decided on the first 1,000 rows
+        header = "first" if len(cells) < 2 or not _looks_like_data(cells[0], cells[1:1001]) else "none"
     if header == "first":
         names = [str(c).strip() or f"column_{j + 1}" for j, c in enumerate(cells[0])]
         dup = sorted({c for c in names if names.count(c) > 1})
