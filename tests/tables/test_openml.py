@@ -53,6 +53,9 @@ def test_unknown_name_and_id_are_user_errors(tmp_path, openml_server):
         load("openml:no-such-set", _ctx(tmp_path))
     with pytest.raises(UserError, match=r"OpenML has no dataset 12345 .*HTTP 412"):
         load("openml:12345", _ctx(tmp_path))
+    openml_server.routes["/api/v1/json/data/list/data_name/gone/limit/2/status/active"] = (404, b"not found")
+    with pytest.raises(UserError, match=r"OpenML has no active dataset named 'gone' .*HTTP 404"):
+        load("openml:gone", _ctx(tmp_path))
 
 
 def test_http_error_on_the_data_file_names_the_url_and_keeps_nothing(tmp_path, openml_server):

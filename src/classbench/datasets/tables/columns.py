@@ -62,22 +62,6 @@ def parse_numbers(cells: np.ndarray, miss: np.ndarray) -> tuple[np.ndarray, np.n
     return out, bad
 
 
-def infer_column(values: Any, force_nominal: bool = False) -> tuple[str, np.ndarray, list[str] | None]:
-    """Type one raw column: ("numeric", float64 values, None) or ("nominal", float64 codes, categories).
-
-    Parameters
-    ----------
-    values : array-like of shape (n,) of str (or None / NaN for missing)
-    """
-    cells, miss = text_cells(values)
-    if not force_nominal:
-        nums, bad = parse_numbers(cells, miss)
-        if not bad.any():
-            return "numeric", nums, None
-    cats = sort_labels(cells[~miss].tolist())
-    return "nominal", code_cells(cells, miss, cats), cats
-
-
 def code_cells(cells: np.ndarray, miss: np.ndarray, categories: Sequence[str]) -> np.ndarray:
     """Float64 codes of ``cells`` in ``categories``; NaN for missing and for values not in it.
 
