@@ -22,7 +22,40 @@ from multiprocessing.connection import Connection, wait
 from typing import Any, Iterator
 
 
-def _worker_main(conn: Connection, warm: tuple[str, ...] = ()) -> None:
+def _die_with_driver(driver_pid: int | None) -> None:
+    """Make this worker stop within about a second of its driver's death, even a SIGKILL that leaves the
+    driver no chance to tell it (the pipe's EOF is only read between trials, so a trial would run on).
+
+    On Linux the kernel sends the worker SIGKILL when its parent dies (``prctl(PR_SET_PDEATHSIG)``; the
+    workers are started by the driver's thread that runs the suite, so that thread's end is the driver's).
+    Everywhere, a daemon thread also polls the parent pid twice a second: a worker whose parent changed
+    (re-parented to init after the driver died) exits at once.
+    """
+    if driver_pid is None:
+        return
+    import sys
+
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+            import signal
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != driver_pid:  # the driver died before the line above took effect
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == driver_pid:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="classbench-driver-watch", daemon=True).start()
+
+
+def _worker_main(conn: Connection, warm: tuple[str, ...] = (), driver_pid: int | None = None) -> None:
+    _die_with_driver(driver_pid)
     import importlib
 
     from .. import contract, models  # noqa: F401  (warm-up: imports are not charged to the first trial)
@@ -163,7 +196,7 @@ class LocalExecutor:
 
     def _spawn(self) -> _Worker:
         parent, child = self._ctx.Pipe()
-        proc = self._ctx.Process(target=_worker_main, args=(child, self._warm), daemon=True)
+        proc = self._ctx.Process(target=_worker_main, args=(child, self._warm, os.getpid()), daemon=True)
         proc.start()
         child.close()
         return _Worker(proc, parent)
