@@ -98,7 +98,8 @@ def cmd_run(args: argparse.Namespace) -> int:
                 kind, _, n = proto.partition(":")
                 key = {"kfold": "k", "split": "train_per_class"}.get(kind, "k")
                 proto = {"kind": kind, key: _parse_value(n)}
-            suite = replace(suite, protocol=parse_protocol(proto, "--protocol"))
+            # --protocol applies to every dataset, including those with a protocol of their own in the suite
+            suite = replace(suite, protocol=parse_protocol(proto, "--protocol"), dataset_protocols=())
         if args.set:
             suite = _apply_sets(suite, args.set)
         if args.model:  # the suite file's per-model `tune` tables went with its models
@@ -230,8 +231,16 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_params(args: argparse.Namespace) -> int:
     from .models import describe_params
 
-    for row in describe_params(args.model):
-        print(f"{row['name']:<20} default={row['default']!r:<14} {row['accepted']}  {row['doc']}")
+    rows = describe_params(args.model)
+    try:  # what --tune searches (issue 14)
+        from .tune.space import derive_space
+
+        space = derive_space(args.model)
+    except UserError:
+        space = {}
+    for row in rows:
+        tuned = f"  (--tune: {space[row['name']].describe()})" if row["name"] in space else ""
+        print(f"{row['name']:<20} default={row['default']!r:<14} {row['accepted']}  {row['doc']}{tuned}")
     return 0
 
 
