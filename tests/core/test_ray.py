@@ -2,12 +2,8 @@
 
 import csv
 import json
-import os
-import shutil
 import socket
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -56,22 +52,19 @@ def _free_port():
 
 
 def test_ray_start_head_and_connect_with_address(tmp_path):
-    ray_bin = shutil.which("ray", path=os.path.dirname(sys.executable))
-    assert ray_bin, "the ray command is installed with the ray package"
-    port = _free_port()
-    token = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": os.urandom(16).hex()}  # head and client share it
-    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0", **token}
-    start = subprocess.run([ray_bin, "start", "--head", "--node-ip-address=127.0.0.1", f"--port={port}",
-                            "--num-cpus=2", "--include-dashboard=false", "--disable-usage-stats"],
-                           capture_output=True, text=True, env=env, timeout=300)
+    from ..cluster.raycluster import LocalRayCluster
+
+    cluster = LocalRayCluster()  # `ray start --head` in a session of its own; stop() ends only that session
     try:
-        assert start.returncode == 0, start.stderr
+        cluster.start_head(cpus=2)
         r = cli("run", "--dataset", "digits", "--model", "lda", "--model", "ridge", "--executor", "ray",
-                "--address", f"127.0.0.1:{port}", "--out", str(tmp_path / "o"), "--no-report", timeout=600, env=token)
+                "--address", cluster.address, "--out", str(tmp_path / "o"), "--no-report", timeout=600,
+                env=cluster.driver_env())  # the head and the client share the auth token
         assert r.returncode == 0, r.stderr
         assert [m for m, _, _ in _board(tmp_path / "o")] == ["lda", "ridge"]
     finally:
-        subprocess.run([ray_bin, "stop", "--force"], capture_output=True, env=env, timeout=120)
+        cluster.stop()
+        assert not cluster.left_running()
 
 
 def test_unreachable_address_is_a_clear_error(tmp_path):
