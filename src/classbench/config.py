@@ -151,11 +151,19 @@ class SuiteSpec:
     description: str = ""
     tune: Any = None  # classbench.tune.spec.TuneSpec for every model (issue 14), or None
     model_tune: tuple = ()  # per model (aligned with ``models``): a TuneSpec, False (not tuned) or None
+    dataset_protocols: tuple = ()  # ((DatasetSpec, ProtocolSpec), ...): datasets with a protocol of their own
+
+    def protocol_for(self, dataset: DatasetSpec) -> ProtocolSpec:
+        """The protocol of ``dataset``: its own (a suite file's ``{name, protocol}`` entry) or the suite's."""
+        return next((p for d, p in self.dataset_protocols if d == dataset), self.protocol)
 
     def to_dict(self) -> dict[str, Any]:
         d = {"name": self.name, "description": self.description,
              "datasets": [d.to_dict() for d in self.datasets], "models": [m.to_dict() for m in self.models],
              "seeds": list(self.seeds), "protocol": self.protocol.to_dict()}
+        for dd, ds in zip(d["datasets"], self.datasets):  # a dataset's own protocol (e.g. its fixed split)
+            if self.protocol_for(ds) != self.protocol:
+                dd["protocol"] = self.protocol_for(ds).to_dict()
         if self.tune is not None or any(t is not None for t in self.model_tune):  # tuning (issue 14)
             from .tune.spec import tune_to_dict
 
@@ -264,11 +272,15 @@ def parse_suite(data: Mapping[str, Any], where: str = "suite") -> SuiteSpec:
     return SuiteSpec(
         name=str(data.get("name", Path(where).stem)),
         description=str(data.get("description", "")),
-        datasets=tuple(DatasetSpec(n, _freeze(p)) for n, p in _named(data["datasets"], "datasets", where)),
+        datasets=tuple(DatasetSpec(n, _freeze(p)) for n, p in _named(data["datasets"], "datasets", where, ("protocol",))),
         models=tuple(ModelSpec(n, _freeze(p)) for n, p in _named(data["models"], "models", where, ("tune",))),
         seeds=parse_seeds(data.get("seeds"), where),
         protocol=parse_protocol(data.get("protocol"), where),
         tune=tune, model_tune=model_tune,
+        dataset_protocols=tuple((DatasetSpec(d["name"], _freeze(d.get("params", {}))),
+                                 parse_protocol(d["protocol"], f"{where}: datasets[{i}]"))
+                                for i, d in enumerate(_as_list(data["datasets"]))
+                                if isinstance(d, dict) and "protocol" in d and isinstance(d.get("name"), str)),
     )
 
 

@@ -282,9 +282,16 @@ class CategoricalNB(_NativeTable):
 
 
 class QDA(_Tab):
+    """Quadratic discriminant analysis; each class covariance shrunk toward a scaled identity by
+    ``reg_param`` (scikit-learn's eigen solver with ``shrinkage``), so it works with fewer rows than columns.
+
+    A class that cannot have a covariance (fewer than 2 training rows, or all its rows identical) is left
+    out, never predicted and given probability 0, instead of failing the trial (when 2 classes remain)."""
+
     _has_proba = True
-    param_space = {**_COMMON, "reg_param": Param(float, low=0.0, high=1.0,
-                                                  doc="shrinks each class covariance toward the identity")}
+    _has_decision = False
+    param_space = {**_COMMON, "reg_param": Param(float, low=0.0, high=1.0, low_open=True,
+                                                  doc="shrinkage of each class covariance (0..1]")}
 
     def __init__(self, reg_param: float = 0.5, standardize: bool = False, random_state: int | None = None):
         self.reg_param = reg_param
@@ -297,7 +304,37 @@ class QDA(_Tab):
     def _estimator(self) -> Any:
         from sklearn.discriminant_analysis import QuadraticDiscriminantAnalysis
 
-        return QuadraticDiscriminantAnalysis(reg_param=self.reg_param)
+        return QuadraticDiscriminantAnalysis(solver="eigen", shrinkage=self.reg_param)
+
+    def fit(self, X: Any, y: Any, *, X_val: Any = None, y_val: Any = None) -> "QDA":
+        self.kept_ = None
+        y_arr = np.asarray(y)
+        if y_arr.ndim != 1:
+            return super().fit(X, y, X_val=X_val, y_val=y_val)
+        Xf = self._check_X(X, reset=True)
+        if len(Xf) != len(y_arr):
+            raise ValueError(f"X has {len(Xf)} samples but y has {len(y_arr)}.")
+        classes = np.unique(y_arr)
+        ok = np.array([(y_arr == c).sum() >= 2 and np.ptp(Xf[y_arr == c], axis=0).max() > 0 for c in classes])
+        if ok.all() or ok.sum() < 2:
+            return super().fit(X, y, X_val=X_val, y_val=y_val)
+        keep = np.isin(y_arr, classes[ok])
+        super().fit(Xf[keep], y_arr[keep])
+        self.classes_, self.kept_ = classes, np.flatnonzero(ok)
+        return self
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        p = super().predict_proba(X)
+        if getattr(self, "kept_", None) is None:
+            return p
+        out = np.zeros((len(p), len(self.classes_)))
+        out[:, self.kept_] = p
+        return out
+
+    def predict(self, X: Any) -> np.ndarray:
+        if getattr(self, "kept_", None) is None:
+            return super().predict(X)
+        return self.classes_[self.kept_[self.pipeline_.predict(self._check_X(X, reset=False))]]
 
 
 class AdaBoost(_Tab):
