@@ -183,7 +183,7 @@ def test_environment_errors(monkeypatch, small_digits):
             create_model("mlp", epochs=1, device="cuda").fit(X, y)
 
 
-def test_bfloat16_mixed_precision_learns_and_auto_resolves(digits):
+def test_bfloat16_mixed_precision_learns(digits):
     X, y, Xt, yt = digits
     fits = {
         prec: create_model("seed-cnn", precision=prec, epochs=5, augment=False, random_state=0).fit(X, y)
@@ -193,5 +193,17 @@ def test_bfloat16_mixed_precision_learns_and_auto_resolves(digits):
     assert all(accuracy(m, Xt, yt) > 0.85 for m in fits.values())
     assert not np.array_equal(fits["float32"].predict_proba(Xt), fits["bfloat16"].predict_proba(Xt))
     assert all(m.module_[0].weight.dtype == torch.float32 for m in fits.values())  # weights stay float32
-    assert _precision("auto", torch.device("cpu")) in ("float32", "bfloat16")
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_auto_precision_is_bfloat16_exactly_where_the_hardware_has_it(native, monkeypatch):
+    """auto: bfloat16 on a CPU with AMX tiles or a CUDA GPU with bf16, float32 otherwise (never on an 'mps')."""
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: native, raising=False)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: native)
+    want = "bfloat16" if native else "float32"
+    assert _precision("auto", torch.device("cpu")) == want
+    assert _precision("auto", torch.device("cuda")) == want
+    assert _precision("auto", torch.device("mps")) == "float32"
+    assert _precision("float32", torch.device("cuda")) == "float32"
+    assert _precision("bfloat16", torch.device("cpu")) == "bfloat16"
     assert _precision("float32", torch.device("cpu")) == "float32"
