@@ -42,6 +42,12 @@ def test_coding_rules_with_a_split_column(tmp_path):
     assert ds.y_train.tolist() == [0, 1, 0, 1]
 
 
+def test_standardize_moved_out_of_the_loader(tmp_path):
+    path = write_csv(tmp_path / "t.csv", HEADER, ROWS)
+    with pytest.raises(UserError, match=r"standardize is no longer a parameter of the table loader.*each trial"):
+        load(f"csv:{path}?target=kind&standardize=false")
+
+
 def test_labels_of_any_type_sorted_numerically_and_stratified_split(tmp_path):
     rows = [[i * 0.5, f"{i % 3}x", [2, 10, 1][i % 3]] for i in range(30)]
     path = write_csv(tmp_path / "t.csv", ["a", "b", "y"], rows)

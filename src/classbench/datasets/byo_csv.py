@@ -64,6 +64,14 @@ class CsvTable(TableFile):
     def task(self) -> str:  # type: ignore[override]
         return self.effective({})["task"]
 
+    def _typed(self, params: dict[str, Any]) -> dict[str, Any]:
+        if "standardize" in {**self.query, **params}:
+            raise UserError(f"Dataset {self.name!r}: standardize is no longer a parameter of the table loader. The "
+                            f"loader now keeps the raw numbers (NaN for missing values) and each trial imputes, "
+                            f"scales and one-hot encodes on its own training rows, so no fold sees another's "
+                            f"statistics. Remove standardize=... from the dataset name.")
+        return super()._typed(params)
+
     @property
     def modality(self) -> str:  # type: ignore[override]
         """"text" for an ARFF file with a STRING attribute in use, else "tabular" (known once checked)."""
