@@ -5,6 +5,7 @@ header sorts, pagination works, and a screenshot is saved."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -92,7 +93,9 @@ def test_real_run_report_in_chromium(page, real_run, tmp_path):
     assert len(models) == 4 and models[0] == "logreg"  # the report starts in leaderboard order (best first)
     statuses = column(page, "leaderboard", 11)
     assert statuses[models.index("report-boom")] == "failed (2 of 2)"
-    assert all(" ± " in v for v in column(page, "leaderboard", acc)[:3])
+    assert all(re.fullmatch(r"0\.\d{4} \[0\.\d{3}, 0\.\d{3}\]( \*)?", v)  # mean [95% interval], * tied
+               for v in column(page, "leaderboard", acc)[:3])
+    assert page.js("document.querySelectorAll('#significance img').length") == 2  # intervals, p-values
 
     page.click(*header_center(page, "leaderboard", "accuracy"))  # real mouse clicks on the header
     keys = column(page, "leaderboard", acc, attr=True)
