@@ -73,23 +73,21 @@ def test_candidates_never_see_test_rows_nested_kfold(plugin, tmp_path):
 
 
 def test_same_seed_same_choice_and_no_leak_holdout(plugin, tmp_path):
-    suite = _suite([("tune-knob", {})], TuneSpec(trials=5))
-    chosen = []
-    for i in range(2):
-        res = _run(tmp_path / f"out{i}", suite)
-        (t,) = _tuned(_trials(tmp_path / f"out{i}", res.run_id))
-        assert t["status"] == "ok"
-        chosen.append((t["spec"]["tuned"]["params"], t["spec"]["tuned"]["inner_score"], t["params"]))
-        (study,) = load_studies(tmp_path / f"out{i}", res.run_id)
-        chosen.append([tr.params for tr in study.trials])
-    assert chosen[0] == chosen[2] and chosen[1] == chosen[3]
-    assert len({json.dumps(p, sort_keys=True) for p in chosen[1]}) == 5  # five different candidates
-    assert chosen[0][2] == {**chosen[0][0]}  # the tuned trial runs with the chosen params
+    """Two runs, seed 0 in both: the same candidates and choice; seed 1 (second run only) draws others."""
+    studies, chosen = [], []
+    for i, seeds in enumerate(((0,), (0, 1))):
+        res = _run(tmp_path / f"out{i}", _suite([("tune-knob", {})], TuneSpec(trials=5), seeds=seeds))
+        tuned = _tuned(_trials(tmp_path / f"out{i}", res.run_id))
+        assert [t["status"] for t in tuned] == ["ok"] * len(seeds)
+        t = tuned[0]
+        chosen.append((t["spec"]["tuned"]["params"], t["spec"]["tuned"]["inner_score"]))
+        assert t["params"] == t["spec"]["tuned"]["params"]  # the tuned trial runs with the chosen params
+        studies.append([[tr.params for tr in st.trials] for st in load_studies(tmp_path / f"out{i}", res.run_id)])
+    assert chosen[0] == chosen[1] and studies[0][0] == studies[1][0]
+    assert len({json.dumps(p, sort_keys=True) for p in studies[0][0]}) == 5  # five different candidates
+    assert studies[1][1] != studies[1][0]  # another seed, other candidates
     cand = [e for e in _spy(plugin) if e["cand"] is not None]
-    assert len(cand) == 2 * 5 * 2 and all(max(e["ids"]) < 60 for e in cand)  # test ids are 60..89
-    other = _run(tmp_path / "out-seed1", _suite([("tune-knob", {})], TuneSpec(trials=5), seeds=(1,)))
-    (study,) = load_studies(tmp_path / "out-seed1", other.run_id)
-    assert [tr.params for tr in study.trials] != chosen[1]  # another seed, other candidates
+    assert len(cand) == 3 * 5 * 2 and all(max(e["ids"]) < 60 for e in cand)  # test ids are 60..89
 
 
 def test_pruner_stops_bad_candidates(plugin, tmp_path):
@@ -126,29 +124,25 @@ def _check_report(out, run_id):
     assert "(8 trials)" not in section and "8 trials" in section
 
 
-def test_a_crashing_candidate_fails_and_the_study_goes_on(plugin, tmp_path):
-    suite = _suite([("tune-knob", {"crash_below": 0.5})], TuneSpec(trials=5, sampler="random"))
+def test_crashing_candidates_and_a_time_budget(plugin, tmp_path):
+    """Study 1: candidates with x < 0.5 kill their worker; each is recorded failed and the study goes on.
+    Study 2: timeout = 8 s, candidates of 1.5 s: the one running at 8 s is stopped; at most 10% overrun."""
+    suite = _suite([("tune-knob", {"crash_below": 0.5}), ("tune-knob", {"sleep": 1.5})],
+                   model_tune=(TuneSpec(trials=5, sampler="random"), TuneSpec(timeout=8.0)))
     res = _run(tmp_path / "out", suite)
-    (study,) = load_studies(tmp_path / "out", res.run_id)
-    states = [(t.params["x"] < 0.5, t.state.name) for t in study.trials]
+    crashy, timed = load_studies(tmp_path / "out", res.run_id)
+    states = [(t.params["x"] < 0.5, t.state.name) for t in crashy.trials]
     assert len(states) == 5 and (True, "FAIL") in states and (False, "COMPLETE") in states, states
     assert all(state == "FAIL" for low, state in states if low)
-    assert any("worker process died" in (t.user_attrs.get("error") or "") for t in study.trials)
-    (t,) = _tuned(_trials(tmp_path / "out", res.run_id))
-    assert t["status"] == "ok" and t["params"]["x"] >= 0.5 and t["spec"]["tuned"]["n_failed"] >= 1
+    assert any("worker process died" in (t.user_attrs.get("error") or "") for t in crashy.trials)
+    t1, t2 = _tuned(_trials(tmp_path / "out", res.run_id))
+    assert t1["status"] == "ok" and t1["params"]["x"] >= 0.5 and t1["spec"]["tuned"]["n_failed"] >= 1
 
-
-def test_time_budget_of_a_study(plugin, tmp_path):
-    """timeout = 8 s, candidates of 1.5 s: the one running at 8 s is stopped; at most 10% overrun."""
-    suite = _suite([("tune-knob", {"sleep": 1.5})], TuneSpec(timeout=8.0))
-    res = _run(tmp_path / "out", suite)
-    (study,) = load_studies(tmp_path / "out", res.run_id)
-    assert 8.0 <= study.user_attrs["elapsed_s"] <= 8.8, study.user_attrs["elapsed_s"]
-    states = [t.state.name for t in study.trials]
+    assert 8.0 <= timed.user_attrs["elapsed_s"] <= 8.8, timed.user_attrs["elapsed_s"]
+    states = [t.state.name for t in timed.trials]
     assert states.count("COMPLETE") >= 1 and states[-1] == "FAIL", states
-    assert "time budget ran out" in study.trials[-1].user_attrs["error"]
-    (t,) = _tuned(_trials(tmp_path / "out", res.run_id))
-    assert t["status"] == "ok" and 8.0 <= t["spec"]["tuned"]["tune_s"] <= 8.8
+    assert "time budget ran out" in timed.trials[-1].user_attrs["error"]
+    assert t2["status"] == "ok" and 8.0 <= t2["spec"]["tuned"]["tune_s"] <= 8.8
 
 
 def _cli(*args, env):
