@@ -42,12 +42,22 @@ def test_quiet_run_warnings_once_and_frames(tmp_path):
     data = _csv(tmp_path / "mixed.csv")
     out = tmp_path / "out"
     r = _cli("run", "--dataset", f"csv:{data}?target=label", "--model", "test-warner", "--model", "hist-gb",
-             "--set", "hist-gb.max_iter=20", "--protocol", "kfold:3", "--out", str(out), "--no-report")
+             "--set", "hist-gb.max_iter=20", "--protocol", "kfold:3", "--out", str(out), "--no-report",
+             "--save-models")
     assert r.returncode == 0, r.stderr
     assert "Loky-backed" not in r.stdout + r.stderr
     assert "ConvergenceWarning" not in r.stderr  # not printed by the workers
     lines = [ln for ln in r.stdout.splitlines() if "warning:" in ln]
     assert len(lines) == 1 and "test-warner (3 of 3 trials): ConvergenceWarning: lbfgs failed" in lines[0], r.stdout
+    # the saved model takes the raw rows of the training file itself (its header, names, '?', the label column)
+    pred = _cli("predict", "latest:hist-gb(max_iter=20)", str(data), "--out", str(out), "--json")
+    assert pred.returncode == 0, pred.stderr
+    import json
+
+    answers = json.loads(pred.stdout)
+    assert len(answers) == 120 and {a["label"] for a in answers} <= {"k0", "k1", "k2"}
+    truth = [line.rsplit(",", 1)[1] for line in data.read_text().splitlines()[1:]]
+    assert np.mean([a["label"] == t for a, t in zip(answers, truth)]) > 0.8
     show = _cli("show", "--out", str(out))
     assert show.returncode == 0 and sum("warning:" in ln for ln in show.stdout.splitlines()) == 1
 
