@@ -108,7 +108,7 @@ class Regressor(RegressorMixin, BaseEstimator):
         return check_params(f"model {type(self).__name__}", self.param_space, self.get_params(deep=False))
 
     def _check_Xy(self, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
-        Xf = flatten(X)
+        Xf = flatten(X, np.float64)  # float64: rounding inputs to float32 would show in the fitted curve
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None.")
         y = np.asarray(y, dtype=np.float64)
@@ -134,7 +134,7 @@ class Regressor(RegressorMixin, BaseEstimator):
 
         if not hasattr(self, "n_features_in_"):
             raise NotFittedError(f"This {type(self).__name__} instance is not fitted yet. Call 'fit' first.")
-        Xf = flatten(X)
+        Xf = flatten(X, np.float64)
         if Xf.shape[1] != self.n_features_in_:
             raise ValueError(f"X has {Xf.shape[1]} features, but {type(self).__name__} is expecting "
                              f"{self.n_features_in_} features as input.")
@@ -157,8 +157,9 @@ def expected_failed_checks(model: Any) -> dict[str, str]:
     return dict(getattr(model, "_xfail_checks", {}))
 
 
-def flatten(X: Any) -> np.ndarray:
-    """(n, ...) -> (n, d) float32 for models that take vectors; rejects what cannot be a feature matrix."""
+def flatten(X: Any, dtype: Any = np.float32) -> np.ndarray:
+    """(n, ...) -> (n, d) of ``dtype`` (float32 unless asked) for models that take vectors; rejects what
+    cannot be a feature matrix."""
     import scipy.sparse as sp
 
     if sp.issparse(X):
@@ -172,10 +173,10 @@ def flatten(X: Any) -> np.ndarray:
                          "if it contains a single sample.")
     if X.dtype.kind not in "fiub":
         try:
-            X = X.astype(np.float32)
+            X = X.astype(dtype)
         except (TypeError, ValueError) as exc:
             raise TypeError(f"X must be numeric: {exc}") from None
-    Xf = X.reshape(len(X), -1).astype(np.float32, copy=False)
+    Xf = X.reshape(len(X), -1).astype(dtype, copy=False)
     if Xf.shape[0] == 0:
         raise ValueError(f"Found array with 0 sample(s) (shape={Xf.shape}) while a minimum of 1 is required.")
     if Xf.shape[1] == 0:

@@ -39,6 +39,57 @@ def test_scratch_matches_sklearn_family(basis, degree):
     np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
 
 
+def _standardise(X_train, X):
+    """(X - training mean) / training std, std 0 -> 1: what both families do before the basis."""
+    sd = X_train.std(0)
+    return (X - X_train.mean(0)) / np.where(sd > 0, sd, 1.0)
+
+
+@pytest.mark.parametrize("name", ["ridge-regression", "scratch-ridge-regression"])
+def test_polynomial_basis_against_sklearn_polynomial_features(name, sine):
+    """1-D: phi_j(x) = z^j, j = 1..M, z standardised, ridge with an unpenalised bias, built from scikit-learn's
+    PolynomialFeatures and Ridge (none of classbench's basis code); 2-D: powers per feature, no cross terms."""
+    from sklearn.linear_model import Ridge
+    from sklearn.preprocessing import PolynomialFeatures
+
+    X, y, Xt = (np.asarray(a, dtype=np.float64) for a in (sine.X_train, sine.y_train, sine.X_test))
+    m = cb.create_model(name, basis="polynomial", degree=5, alpha=1e-3).fit(X, y)
+    poly = PolynomialFeatures(5, include_bias=False)
+    ref = Ridge(alpha=1e-3).fit(poly.fit_transform(_standardise(X, X)), y)
+    np.testing.assert_allclose(m.predict(Xt), ref.predict(poly.transform(_standardise(X, Xt))), rtol=1e-6, atol=1e-8)
+
+    rng = np.random.default_rng(0)
+    X2 = rng.normal(size=(60, 2)) * [1.0, 10.0] + [0.0, 5.0]
+    y2 = X2[:, 0] ** 3 - 0.02 * X2[:, 1] ** 2 + rng.normal(0, 0.1, 60)
+    m2 = cb.create_model(name, basis="polynomial", degree=3, alpha=0.1).fit(X2, y2)
+    Z = _standardise(X2, X2)
+    per_feature = np.column_stack([Z[:, k] ** j for j in (1, 2, 3) for k in (0, 1)])
+    np.testing.assert_allclose(m2.predict(X2), Ridge(alpha=0.1).fit(per_feature, y2).predict(per_feature),
+                               rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("name", ["ridge-regression", "scratch-ridge-regression"])
+def test_gaussian_basis_against_an_rbf_kernel(name, sine):
+    """1-D: M centres at the quantiles of the standardised x, width s = width x the mean distance from a
+    centre to its nearest neighbour; phi_j = exp(-(z - mu_j)^2 / (2 s^2)) from scikit-learn's rbf_kernel."""
+    from sklearn.linear_model import Ridge
+    from sklearn.metrics.pairwise import rbf_kernel
+
+    X, y, Xt = (np.asarray(a, dtype=np.float64) for a in (sine.X_train, sine.y_train, sine.X_test))
+    M, width, alpha = 7, 1.5, 1e-3
+    m = cb.create_model(name, basis="gaussian", degree=M, width=width, alpha=alpha).fit(X, y)
+    z = _standardise(X, X)[:, 0]
+    centres = np.quantile(z, np.linspace(0, 1, M))
+    gaps = np.diff(centres)
+    nearest = np.minimum(np.r_[np.inf, gaps], np.r_[gaps, np.inf])
+    s = width * nearest.mean()
+
+    def phi(A):
+        return rbf_kernel(_standardise(X, A), centres[:, None], gamma=1 / (2 * s * s))
+    ref = Ridge(alpha=alpha).fit(phi(X), y)
+    np.testing.assert_allclose(m.predict(Xt), ref.predict(phi(Xt)), rtol=1e-6, atol=1e-8)
+
+
 def test_alpha_by_cv_and_closed_form_against_sklearn_ridge():
     from sklearn.linear_model import Ridge
 
