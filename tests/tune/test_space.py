@@ -99,3 +99,21 @@ def test_cli_tune_flags_are_checked(tmp_path, capsys):
     assert main(["run", "--dataset", "digits", "--model", "ridge", "--tune-params", "C", "--tune", "2",
                  "--out", str(tmp_path)]) == 2
     assert "'C' is not a parameter of ridge" in capsys.readouterr().err
+
+
+def test_models_with_nothing_to_search_run_untuned_with_a_note(plugin):
+    from classbench.bench.runner import PlannedTrial
+    from classbench.config import DatasetSpec, ModelSpec, SuiteSpec, TrialSpec
+    from classbench.tune.driver import plan_studies
+
+    models = (ModelSpec("tune-nothing"), ModelSpec("tune-knob"), ModelSpec("ridge-regression"))
+    suite = SuiteSpec("t", (DatasetSpec("tune-ids"),), models, tune=TuneSpec(trials=3))
+    trials = [PlannedTrial(TrialSpec(suite.datasets[0], m, 0), m.name, "test", i) for i, m in enumerate(models)]
+    notes = []
+    studies = plan_studies(suite, trials, notes)
+    assert [t.spec.model.name for t, _, _ in studies] == ["tune-knob"]
+    assert any("tune-nothing" in n and "no hyperparameter" in n for n in notes)
+    assert any("ridge-regression" in n and "regression" in n for n in notes)
+    with pytest.raises(UserError, match="'x' is not a parameter"):  # names asked for are checked, not skipped
+        plan_studies(SuiteSpec("t", suite.datasets, models[:1], tune=TuneSpec(trials=3, params=("x",))),
+                     trials[:1], [])

@@ -34,12 +34,13 @@ def tuned_label(label: str) -> str:
 def plan_studies(suite: Any, trials: list[Any], notes: list[str]) -> list[tuple[Any, TuneSpec, dict]]:
     """(planned default trial, TuneSpec, search space) for every trial of a tuned model.
 
-    Checks every search space before anything runs (UserError on a model with nothing to tune or a bad
-    ``tune.params``). Regression models are left out with a note (they choose their own alpha and degree).
+    Checks every search space before anything runs (UserError on a bad ``tune.params``). Models with nothing
+    to search, and regression models (they choose their own alpha and degree), are left out with a note.
     """
+    from ..errors import UserError
     from ..models import MODELS
 
-    out, spaces, skipped = [], {}, []
+    out, spaces, skipped, empty = [], {}, [], []
     for t in trials:
         m = t.spec.model
         index = suite.models.index(m) if m in suite.models else -1
@@ -51,8 +52,19 @@ def plan_studies(suite: Any, trials: list[Any], notes: list[str]) -> list[tuple[
             continue
         key = (m, tune.params)
         if key not in spaces:
-            spaces[key] = derive_space(m.name, m.kwargs, tune.params or None)
+            try:
+                spaces[key] = derive_space(m.name, m.kwargs, tune.params or None)
+            except UserError:
+                if tune.params:  # names the user asked for: a mistake to report
+                    raise
+                spaces[key] = None  # nothing declared to search (e.g. with --model all): runs untuned
+        if spaces[key] is None:
+            empty.append(t.label)
+            continue
         out.append((t, tune, spaces[key]))
+    if empty:
+        notes.append(f"not tuned (they declare no hyperparameter with a range to search): "
+                     f"{', '.join(dict.fromkeys(empty))}")
     if skipped:
         notes.append(f"not tuned (regression models choose alpha and degree by their own CV): "
                      f"{', '.join(dict.fromkeys(skipped))}")

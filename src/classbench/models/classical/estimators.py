@@ -95,7 +95,7 @@ def _count_params(est: Any) -> int:
 
 
 class Ridge(SklearnClassifier):
-    param_space = {**_COMMON, "alpha": Param(float, low=0.0, doc="L2 penalty")}
+    param_space = {**_COMMON, "alpha": Param(float, low=0.0, doc="L2 penalty", tune=TuneRange(1e-3, 1e3))}
 
     def __init__(self, alpha: float = 1.0, standardize: bool = False, random_state: int | None = None):
         self.alpha = alpha
@@ -280,7 +280,8 @@ class PolySVM(_KernelSVM):
 class KNN(SklearnClassifier):
     _has_proba = True
     _has_decision = False
-    param_space = {**_COMMON, "n_neighbors": Param(int, low=1), "weights": Param(str, choices=("uniform", "distance"))}
+    param_space = {**_COMMON, "n_neighbors": Param(int, low=1, tune=TuneRange(1, 30)),
+                   "weights": Param(str, choices=("uniform", "distance"))}
 
     def __init__(self, n_neighbors: int = 3, weights: str = "distance", standardize: bool = False,
                  random_state: int | None = None):
