@@ -100,7 +100,7 @@ def tune_first(store: Any, run_id: str, suite: Any, trials: list[Any], todo: lis
         study = Study(name, url, tune, space, spec, planned.label, planned.family, seed,
                       _epoch_trained(spec.model.name))
         if not study.finished:
-            stop = _run_study(study, executor, ctx_dict, opts, suite_deadline)
+            stop = _run_study(study, executor, ctx_dict, opts, suite_deadline, run_id)
             if stop:
                 break
         info = study.finish()
@@ -141,7 +141,7 @@ class _Stop(Exception):
 
 
 def _run_study(study: Study, executor: Any, ctx_dict: dict[str, Any], opts: Any,
-               suite_deadline: float | None) -> str | None:
+               suite_deadline: float | None, run_id: str) -> str | None:
     """Ask/evaluate/tell in batches of ``executor.workers`` until the budget is spent; None when it was,
     else "interrupted" or "budget" (the suite budget ran out)."""
     def on_term(signum: int, frame: Any) -> None:
@@ -178,12 +178,14 @@ def _run_study(study: Study, executor: Any, ctx_dict: dict[str, Any], opts: Any,
                 _say(opts, _line(study, cand, res, state))
             tick()
             if why == "budget":
+                _say(opts, f"\nsuite budget of {opts.suite_budget:g} s used up while tuning {study.label}. "
+                           f"Finish with: classbench run --resume {run_id} --out {opts.out}")
                 return "budget"
     except (KeyboardInterrupt, _Stop):
         tick()
         executor.shutdown(kill=True)
-        _say(opts, f"\ninterrupted while tuning {study.label}: finished candidates are kept in "
-                   f"{study.url}; `--resume` goes on from there")
+        _say(opts, f"\ninterrupted while tuning {study.label}: its finished candidates are kept in "
+                   f"{study.url}. Go on with: classbench run --resume {run_id} --out {opts.out}")
         return "interrupted"
     finally:
         if old is not None:
