@@ -111,6 +111,49 @@ def table(null: dict[str, Any], power: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+# the `seed` suite's accuracies on MNIST (BENCHMARKS.md): what the predictions table has to hold
+SEED_SUITE = {"seed-cnn": 0.9945, "lenet5": 0.9942, "mlp": 0.9848, "mlp(loss=squared)": 0.9826, "rbf-svm": 0.9776,
+              "knn": 0.9717, "random-forest": 0.9705, "logreg": 0.9256, "linear-svm": 0.9183, "perceptron": 0.8808,
+              "lda": 0.8730, "ridge": 0.8604}
+
+
+def storage(folder: Path, n_test: int = 10_000) -> str:
+    """Bytes the per-sample predictions add to a results database for the `seed` suite (12 models x 10,000
+    MNIST test images), written through the real store. Answers are simulated at each model's accuracy;
+    top-class probabilities near 1 when right and spread when wrong (as trained nets give), or none."""
+    from classbench.bench.predictions import encode
+    from classbench.bench.store import Store
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 10, n_test)
+    rows = []
+    for with_proba in (True, False):
+        out = folder / ("proba" if with_proba else "plain")
+        store = Store(out)
+        store.create_run("r", {"name": "seed", "datasets": [], "models": []}, "storage", {}, {})
+        store.add_pending("r", [{"trial_key": m, "seq": i, "dataset": "mnist", "model": m, "model_label": m,
+                                 "family": "x", "seed": 0, "fold": 0, "n_folds": 1, "protocol": "holdout",
+                                 "spec_json": "{}", "params_json": "{}"} for i, m in enumerate(SEED_SUITE)])
+        size0 = sum(len(b) for b in store.prediction_blobs("r").values())
+        for m, acc in SEED_SUITE.items():
+            wrong = rng.random(n_test) > acc
+            pred = np.where(wrong, (y + rng.integers(1, 10, n_test)) % 10, y)
+            proba = np.where(wrong, rng.uniform(0.3, 0.95, n_test), 1 - rng.exponential(0.002, n_test).clip(0, 0.5))
+            store.record("r", m, {"status": "ok", "accuracy": 1 - wrong.mean(), "n_test": n_test,
+                                  "predictions": encode(np.arange(n_test) + 60_000, y, pred,
+                                                        proba if with_proba else None)})
+        blobs = store.prediction_blobs("r")
+        total = sum(len(b) for b in blobs.values()) - size0
+        store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        store.close()
+        rows.append(f"| {'with' if with_proba else 'without'} top-class probabilities | {total / len(blobs):,.0f} | "
+                    f"{total / 1e6:.2f} MB | {(out / 'classbench.db').stat().st_size / 1e6:.2f} MB |")
+    return ("Storage of the per-sample predictions for the `seed` suite (12 models x 10,000 MNIST test images, "
+            "one seed; simulated answers at each model's accuracy, written through the real store):\n\n"
+            "| predictions | bytes per trial | 12 trials | whole database file |\n|---|---|---|---|\n"
+            + "\n".join(rows))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--null", type=int, default=60, help="resamples for the type I error (default 60)")
@@ -121,6 +164,11 @@ def main() -> None:
     ap.add_argument("--json", help="also write the p-values to this JSON file")
     ap.add_argument("--no-write", action="store_true", help="print, do not update BENCHMARKS.md")
     args = ap.parse_args()
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        stored = storage(Path(tmp))
+    print(stored, file=sys.stderr)
 
     from classbench import create_model, load_dataset
 
@@ -145,7 +193,7 @@ def main() -> None:
             f"the same `random-forest` on {args.power} subsets of {args.power_n} digits "
             f"({power['seconds']:.0f} s; mean accuracy gap {power['gap']:.3f} on the holdout splits). "
             f"Each test on its own protocol (classbench's split, kfold and 5x2cv folds). Rates with their 95% "
-            f"Wilson interval over the resamples.\n\n" + table(null, power))
+            f"Wilson interval over the resamples.\n\n" + table(null, power) + "\n\n" + stored)
     if args.no_write:
         print(body)
     else:
