@@ -12,19 +12,22 @@ from classbench.bench.predictions import encode
 from classbench.bench.store import Store
 
 
-def write_run(out, models, run_id="r1", dataset="digits", kind="holdout", n_train=1000, with_predictions=True):
+def write_run(out, models, run_id="r1", dataset="digits", kind="holdout", n_train=1000, with_predictions=True,
+              store=None):
     """``models``: {label: list of trials}, each trial a dict with ``seed``, ``fold``, ``n_folds``, ``index``
     (test sample indices), ``y_true``, ``y_pred`` (or just ``accuracy`` and ``n_test`` when the trial has no
     predictions, as in a run made before schema 3). Returns the open Store."""
-    store = Store(out)
-    store.create_run(run_id, {"name": "t", "datasets": [], "models": []}, "test", {}, {})
+    if store is None:  # else: add this dataset's trials to ``store``'s run ``run_id``
+        store = Store(out)
+        store.create_run(run_id, {"name": "t", "datasets": [], "models": []}, "test", {}, {})
     rows, results = [], []
+    seq0 = len(store.trials(run_id, predictions=False))
     for label, trials in models.items():
         for t in trials:
             key = f"{run_id}-{dataset}-{label}-{t['seed']}-{t['fold']}"
             spec = {"dataset": {"name": dataset, "params": {}}, "model": {"name": label.split("(")[0], "params": {}},
                     "seed": t["seed"], "protocol": {"kind": kind}, "fold": t["fold"], "n_folds": t["n_folds"]}
-            rows.append({"trial_key": key, "seq": len(rows), "dataset": dataset, "model": label.split("(")[0],
+            rows.append({"trial_key": key, "seq": seq0 + len(rows), "dataset": dataset, "model": label.split("(")[0],
                          "model_label": label, "family": "sklearn", "seed": t["seed"], "fold": t["fold"],
                          "n_folds": t["n_folds"], "protocol": kind, "spec_json": json.dumps(spec), "params_json": "{}"})
             if "y_pred" in t:
