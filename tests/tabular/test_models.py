@@ -82,3 +82,27 @@ def test_lightgbm_missing_is_a_user_error(monkeypatch):
     X, y = mixed_table(50)
     with pytest.raises(UserError, match="pip install 'classbench\\[tables\\]'"):
         T.LightGBM().fit(np.nan_to_num(X), y)
+
+
+def test_categorical_nb_matches_scikit_learn_on_complete_columns():
+    """No missing values: the nominal part is CategoricalNB (Laplace), the numeric part GaussianNB."""
+    from sklearn.naive_bayes import CategoricalNB as SkCat
+    from sklearn.naive_bayes import GaussianNB as SkGauss
+
+    from classbench.models.classical.tabular_fit import MixedNB
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, 200)
+    codes = np.column_stack([(y + rng.integers(0, 2, 200)) % 4, rng.integers(0, 3, 200)]).astype(float)
+    nums = rng.normal(size=(200, 2)) + y[:, None]
+    ours = MixedNB(categorical=[0, 1]).fit(codes, y)
+    assert np.allclose(ours.predict_proba(codes), SkCat(alpha=1.0).fit(codes, y).predict_proba(codes))
+    ours = MixedNB(categorical=[]).fit(nums, y)
+    assert np.allclose(ours.predict_proba(nums), SkGauss().fit(nums, y).predict_proba(nums))
+    # a missing value contributes nothing: same answer as the model fitted without that column
+    X = np.column_stack([codes[:, 0], nums[:, 0]])
+    X_miss = X.copy()
+    X_miss[:, 1] = np.nan
+    both = MixedNB(categorical=[0]).fit(X, y)
+    only = MixedNB(categorical=[0]).fit(X[:, :1], y)
+    assert np.allclose(both.predict_proba(X_miss), only.predict_proba(X[:, :1]))

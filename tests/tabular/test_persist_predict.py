@@ -33,13 +33,15 @@ def _raw_rows(X: np.ndarray) -> list[list[str]]:
     return out
 
 
-@pytest.mark.parametrize("name", ["logreg", "hist-gb", "categorical-nb"])
+@pytest.mark.parametrize("name", ["logreg", "hist-gb", "categorical-nb", "lightgbm"])
 def test_save_load_predict_raw_rows(tmp_path, table, name):
     pipe = TabularPipeline(create_model(name), COLUMNS).fit(table.X_train, table.y_train)
     folder = save_model(pipe, tmp_path / "m", dataset=table)
     meta = json.loads((folder / "model.json").read_text())
     assert meta["model"] == name and meta["input"]["columns"][1]["categories"] == CATS[1]
     assert (name == "logreg") == any(f.startswith("table") for f in meta["payload"])  # native: no preprocessor
+    if name == "lightgbm":  # the booster as LightGBM's own text format, no skops object
+        assert not any(f.endswith(".skops") for f in meta["payload"])
     loaded = load_model(folder).model
     assert isinstance(loaded, TabularPipeline)
     assert np.array_equal(loaded.predict(table.X_test), pipe.predict(table.X_test))
