@@ -22,7 +22,7 @@ def _metric(r: dict[str, Any], m: str, with_std: bool) -> Cell:
     if m == "accuracy":  # with its 95% interval where one could be made (bench/compare.py)
         return Cell(lb.accuracy_cell(r, with_std) + (" *" if r.get("tied_with_best") else ""), float(v))
     text = lb._fmt(v, m)
-    if with_std and r.get(f"{m}_std") is not None:
+    if with_std and r.get(f"{m}_std") is not None and not lb._one_sample_folds(r, m):
         text += f" ± {lb._fmt(r[m + '_std'], m)}"
     return Cell(text, float(v))
 

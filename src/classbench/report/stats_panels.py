@@ -63,11 +63,12 @@ def pvalue_figure(labels: list[str], pvals: np.ndarray, title: str) -> Any:
     from matplotlib.colors import LogNorm
 
     k = len(labels)
-    size = 1.6 + 0.42 * k
-    fig = plots.new_figure(size + 1.0, size)
+    cell = 0.42
     longest = max((len(s) for s in labels), default=4)
-    left = min(2.6, 0.3 + 0.06 * longest)
-    plots.margins(fig, left, min(2.2, 0.3 + 0.06 * longest), 0.9, 0.4)
+    label = min(2.6, 0.3 + 0.06 * longest)
+    w, h = label + k * cell + 1.5, label + k * cell + 0.5
+    fig = plots.new_figure(w, h)
+    plots.margins(fig, label, label, 1.5, 0.5)
     ax = fig.add_subplot()
     ax.set_title(title, fontsize=10)
     shown = np.clip(np.where(np.isfinite(pvals), pvals, np.nan), 1e-4, 1.0)
@@ -80,10 +81,12 @@ def pvalue_figure(labels: list[str], pvals: np.ndarray, title: str) -> Any:
         for j in range(k):
             if i != j:
                 p = pvals[i, j]
-                text = "–" if not np.isfinite(p) else ("<.001" if p < 0.001 else f"{p:.2f}")
+                text = ("–" if not np.isfinite(p) else "<.001" if p < 0.001 else f"{p:.3f}" if p < 0.01
+                        else f"{p:.2f}")
                 ax.text(j, i, text, ha="center", va="center", fontsize=6.5,
                         color="black" if not np.isfinite(p) or p > 0.003 else "white")
-    cb = fig.colorbar(im, ax=ax, fraction=0.05, pad=0.03)
+    cax = fig.add_axes((1 - 1.25 / w, label / h, 0.15 / w, k * cell / h))
+    cb = fig.colorbar(im, cax=cax)
     cb.set_label("p (Holm); < 0.05: the difference is real", fontsize=7)
     cb.ax.tick_params(labelsize=7)
     return fig
