@@ -164,3 +164,18 @@ def test_5x2cv_compare_uses_dietterichs_t(stores, tmp_path):
     assert res["test"] == "5x2cv-t" and res["p_value"] == pytest.approx(2 * st.t.sf(abs(t), 5))
     f = (d ** 2).sum() / (2 * s2.sum())
     assert pair_test(g["a"], g["b"], "5x2cv-f")["p_value"] == pytest.approx(st.f.sf(f, 10, 5))
+
+
+def test_a_failing_statistic_does_not_lose_the_leaderboard(stores, tmp_path, monkeypatch):
+    from classbench.bench import compare
+
+    store = stores(tmp_path, {"a": [answers(300, range(3))], "b": [answers(300, range(9))]})
+
+    def boom(*a, **kw):
+        raise ValueError("synthetic failure")
+
+    monkeypatch.setattr(compare, "interval", boom)
+    rows = lb.leaderboard(store.trials("r1"))
+    assert [r["accuracy"] for r in rows] == pytest.approx([0.99, 0.97]) and rows[0].get("acc_low") is None
+    text = lb.format_table(rows)
+    assert "statistics failed on digits (ValueError: synthetic failure)" in text and "0.9900" in text

@@ -242,31 +242,42 @@ def holm(pvals: list[float | None]) -> list[float | None]:
 # --- the leaderboard: intervals and the group of winners ----------------------------------------------
 def annotate(rows: list[dict[str, Any]], trials: list[dict[str, Any]], alpha: float = 0.05) -> None:
     """Add ``acc_low``, ``acc_high``, ``interval``, ``tied_with_best`` and ``p_vs_best`` (Holm-adjusted)
-    to the classification rows of a leaderboard, in place."""
-    gs = groups(trials)
-    for dataset, by_label in gs.items():
+    to the classification rows of a leaderboard, in place. Should a dataset's statistics fail, its rows
+    get ``stats_error`` instead: the leaderboard of a finished run is still written."""
+    for dataset, by_label in groups(trials).items():
         rows_here = [r for r in rows if r["dataset"] == dataset and r["model"] in by_label]
-        for r in rows_here:
-            r.update({k: v for k, v in interval(by_label[r["model"]], alpha).items() if k != "k" and k != "n"})
-        ranked = sorted((r for r in rows_here if r.get("accuracy") is not None), key=lambda r: -r["accuracy"])
-        if not ranked:
-            continue
-        best = ranked[0]
-        tests = [pair_test(by_label[best["model"]], by_label[r["model"]], "auto", alpha) for r in ranked[1:]]
-        adj = holm([t["p_value"] for t in tests])
-        best.update({"tied_with_best": True, "p_vs_best": None, "best_test": None})
-        for r, t, p in zip(ranked[1:], tests, adj):
-            r.update({"tied_with_best": None if p is None else bool(p >= alpha), "p_vs_best": p,
-                      "best_test": t["test"] if p is not None else None,
-                      "untested_why": t.get("note") if p is None else None})
+        try:
+            _annotate(rows_here, by_label, alpha)
+        except Exception as exc:  # noqa: BLE001 - a statistic that fails must not lose the leaderboard
+            for r in rows_here:
+                for k in ("acc_low", "acc_high", "interval", "tied_with_best", "p_vs_best", "best_test"):
+                    r.pop(k, None)
+                r["stats_error"] = f"{type(exc).__name__}: {exc}"
+
+
+def _annotate(rows_here: list[dict[str, Any]], by_label: dict[str, Group], alpha: float) -> None:
+    for r in rows_here:
+        r.update({k: v for k, v in interval(by_label[r["model"]], alpha).items() if k != "k" and k != "n"})
+    ranked = sorted((r for r in rows_here if r.get("accuracy") is not None), key=lambda r: -r["accuracy"])
+    if not ranked:
+        return
+    best = ranked[0]
+    tests = [pair_test(by_label[best["model"]], by_label[r["model"]], "auto", alpha) for r in ranked[1:]]
+    adj = holm([t["p_value"] for t in tests])
+    best.update({"tied_with_best": True, "p_vs_best": None, "best_test": None})
+    for r, t, p in zip(ranked[1:], tests, adj):
+        r.update({"tied_with_best": None if p is None else bool(p >= alpha), "p_vs_best": p,
+                  "best_test": t["test"] if p is not None else None,
+                  "untested_why": t.get("note") if p is None else None})
 
 
 def tied_note(rows: list[dict[str, Any]]) -> str:
     """The leaderboard's header line: which method made the intervals and the ties."""
     methods = {r.get("interval") for r in rows if r.get("interval")}
     tests = {r.get("best_test") for r in rows if r.get("best_test")}
+    failed = sorted({f"{r['dataset']} ({r['stats_error']})" for r in rows if r.get("stats_error")})
     if not methods:
-        return ""
+        return "no intervals: the statistics failed on " + "; ".join(failed) if failed else ""
     names = {"wilson": "Wilson interval on k right of n test samples",
              "corrected-t": "Nadeau-Bengio corrected resampled t interval over folds/seeds"}
     tnames = {"mcnemar": "exact McNemar", "corrected-t": "corrected resampled paired t", "5x2cv-t": "5x2cv paired t"}
@@ -279,4 +290,6 @@ def tied_note(rows: list[dict[str, Any]]) -> str:
         text += ". ? = could not be tested against the best" + (
             ": no per-sample predictions stored (a run made before classbench kept them)" if why == {NO_PREDICTIONS}
             else " (`classbench compare` says why)")
+    if failed:
+        text += ". No intervals on " + "; ".join(failed)
     return text
