@@ -158,7 +158,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--null", type=int, default=60, help="resamples for the type I error (default 60)")
     ap.add_argument("--power", type=int, default=30, help="resamples for the power (default 30)")
-    ap.add_argument("--n", type=int, default=600, help="images per null resample (default 600)")
+    ap.add_argument("--n", type=int, default=500, help="images per null resample (default 500)")
     ap.add_argument("--power-n", type=int, default=300, help="images per power resample (default 300)")
     ap.add_argument("--trees", type=int, default=20, help="trees per random forest (default 20)")
     ap.add_argument("--json", help="also write the p-values to this JSON file")
