@@ -1,12 +1,11 @@
-"""The tabular models: scikit-learn's estimator checks, and each one fitted on a mixed table with missing
-values and nominal columns through the trial's preprocessing."""
+"""The tabular models, each fitted on a mixed table with missing values and nominal columns through the
+trial's preprocessing. (scikit-learn's estimator checks run on every registered model in tests/contract.)"""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 from sklearn.base import clone
-from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from classbench.bench.preprocess import TabularPipeline
 from classbench.models import MODELS, create_model
@@ -18,13 +17,6 @@ TABULAR = ["hist-gb", "lightgbm", "extra-trees", "decision-tree", "gaussian-nb",
            "adaboost", "svc"]
 _FAST = {"hist-gb": {"max_iter": 20}, "lightgbm": {"n_estimators": 20}, "extra-trees": {"n_estimators": 20},
          "adaboost": {"n_estimators": 10}}
-
-
-@parametrize_with_checks([T.HistGB(max_iter=10), T.LightGBM(n_estimators=10), T.ExtraTrees(n_estimators=10),
-                          T.DecisionTree(), T.GaussianNB(), T.CategoricalNB(), T.QDA(),
-                          T.AdaBoost(n_estimators=5), T.SVC()])
-def test_sklearn_estimator_checks(estimator, check):
-    check(estimator)
 
 
 @pytest.mark.parametrize("name", TABULAR)
