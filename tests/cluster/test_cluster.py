@@ -76,10 +76,8 @@ def board(out, run_id=None):
 
 
 def test_trials_spread_over_nodes_and_survive_a_lost_worker(cluster, tmp_path):
-    T0 = time.monotonic()
     cluster.start_head("head", cpus=1)
     cluster.add_worker("worker", cpus=2, resources={"fake_gpu": 1})
-    print("started", time.monotonic() - T0)
 
     # undisturbed: CPU trials on both nodes, torch trials only on the node with the stand-in GPU
     code, _, err = run(cluster, *ARGS, "--address", cluster.address, out=tmp_path / "calm")
@@ -91,11 +89,13 @@ def test_trials_spread_over_nodes_and_survive_a_lost_worker(cluster, tmp_path):
     assert {where["mlp", s] for s in range(3)} == {"worker"}, where
     assert len({t["extra"]["node"]["id"] for t in calm}) == 2
     worker_id = next(t["extra"]["node"]["id"] for t in calm if t["model"] == "mlp")
-    print("calm", time.monotonic() - T0)
 
-    # the worker's raylet is killed while it holds two trials
+    # the worker's raylet is killed while it runs trials (two, where Ray gave it two within 3 s)
     proc = start(cluster, *ARGS, "--address", cluster.address, out=tmp_path / "hit")
-    cluster.wait_running("worker", 2, timeout=120)
+    cluster.wait_running("worker", 1, timeout=120)
+    deadline = time.monotonic() + 3
+    while (held := cluster.nodes["worker"].trials_running()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
     cluster.kill_raylet("worker")
     t_kill = time.monotonic()
     code, _, err = finish(proc)
@@ -103,7 +103,7 @@ def test_trials_spread_over_nodes_and_survive_a_lost_worker(cluster, tmp_path):
     assert time.monotonic() - t_kill < 90, "the driver took too long to notice the lost node"
     hit = trials(tmp_path / "hit")
     retried = [t for t in hit if t["extra"].get("nodes_lost")]
-    assert len(retried) >= 2, [(t["model"], t["seed"], t["status"], t["extra"].get("node")) for t in hit]
+    assert len(retried) >= max(held, 1), [(t["model"], t["seed"], t["status"], t["extra"].get("node")) for t in hit]
     for t in retried:  # run again on the head, to the same result
         assert t["status"] == "ok" and t["extra"]["node"]["name"] == "head", t
         assert worker_id[:8] in t["extra"]["nodes_lost"][0]
@@ -111,7 +111,6 @@ def test_trials_spread_over_nodes_and_survive_a_lost_worker(cluster, tmp_path):
     assert lost and all(t["model"] == "mlp" for t in lost), [(t["model"], t["status"], t["error"]) for t in hit]
     assert all(t["status"] == "failed" and t["error"].startswith("node lost") for t in lost), lost
     assert "fake_gpu" in lost[0]["error"]
-    print("hit", time.monotonic() - T0)
     before = {t["trial_key"]: (t["finished"], t["accuracy"]) for t in hit if t["status"] == "ok"}
 
     # a new node with the stand-in GPU joins; --resume runs only what the lost node took with it
@@ -127,7 +126,6 @@ def test_trials_spread_over_nodes_and_survive_a_lost_worker(cluster, tmp_path):
     assert {t["extra"]["node"]["name"] for t in after if t["model"] == "mlp" and t["trial_key"] not in before} \
         == {"worker2"}
     assert board(tmp_path / "hit") == board(tmp_path / "calm")
-    print("resumed", time.monotonic() - T0)
 
 
 def test_head_node_lost_is_a_clear_error_and_a_resumable_run(cluster, tmp_path):
@@ -152,7 +150,6 @@ def test_head_node_lost_is_a_clear_error_and_a_resumable_run(cluster, tmp_path):
     assert not any(t["status"] == "running" for t in rows)
     run_id = sqlite3.connect(db).execute("SELECT run_id FROM runs").fetchone()[0]
     assert f"--resume {run_id}" in msg
-    print(msg)
 
     # a new head: the run finishes, the trials that had finished are kept as they were
     cluster.stop()
