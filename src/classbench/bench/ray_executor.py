@@ -164,7 +164,7 @@ class RayExecutor:
         self._launch(_Attempt(job, spec, ctx, self._options(job)))
 
     def _launch(self, att: _Attempt) -> None:
-        att.t0, att.node = None, None
+        att.t0, att.node, att.history = None, None, []  # a new attempt streams its epochs from the first
         gen = self._remote.options(**att.options).remote(att.spec, att.ctx, self.threads, self.runtime)
         self._running[gen] = att
 
