@@ -17,6 +17,8 @@ its Optuna storage):
   tuning seconds and speed-up, and whether the chosen parameters agree;
 - mnist: mlp on MNIST, 20 trials with the median pruner: whole command against 15 minutes (only when the
   load average is under 1.5, else reported as not measured).
+
+`--only assemble` measures nothing and rewrites the section from the parts already measured.
 """
 
 from __future__ import annotations
@@ -185,7 +187,7 @@ def main() -> None:
         "workers": lambda: "### Parallel candidates\n\n" + part_workers(),
         "mnist": lambda: "### mlp on MNIST, 20 trials with pruning\n\n" + part_mnist(a.force_mnist),
     }
-    for name in parts:  # each part keeps its own file, so parts measured by separate --only runs add up
+    for name in (n for n in parts if n in makers):  # each part keeps its own file: separate --only runs add up
         stamp = f"with a load average of {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores at its start"
         text = makers[name]()
         (OUT / f"part-{name}.md").write_text(text.rstrip() + f"\n\nMeasured {stamp}.\n")
