@@ -125,6 +125,9 @@ def main() -> None:
     ap.add_argument("--out", default=None, help="results folder for the classbench run (default: a temp folder)")
     ap.add_argument("--lazypredict-python", default=os.environ.get("LAZYPREDICT_PYTHON", "/tmp/lp/bin/python"))
     ap.add_argument("--skip-lazypredict", action="store_true")
+    ap.add_argument("--reuse-lazypredict", metavar="FOLDER", default=None,
+                    help="take the LazyPredict side from an earlier run's OUT/folds (same folds: they are "
+                         "deterministic) instead of running it again")
     ap.add_argument("--no-write", action="store_true", help="print, do not update BENCHMARKS.md")
     args = ap.parse_args()
     if not os.environ.get("CLASSBENCH_DATA"):
@@ -134,7 +137,16 @@ def main() -> None:
     print(f"classbench uci suite: {wall:.0f} s", flush=True)
     others: dict[str, Any] = {}
     other_wall = lp_wall = None
-    if not args.skip_lazypredict:
+    if args.reuse_lazypredict:
+        from classbench.config import load_suite
+
+        names = [d.name for d in load_suite("uci").datasets]
+        for f in sorted(Path(args.reuse_lazypredict).glob("lazypredict-*.json")):
+            others.update(json.loads(f.read_text()))
+        lp_wall = max(sum(others[n]["lazypredict_s"] for n in names[i::2] if n in others) for i in range(2))
+        other_wall = lp_wall + max(sum(others[n]["references_s"] for n in names[i::2] if n in others)
+                                   for i in range(2))
+    elif not args.skip_lazypredict:
         folder = out / "folds"
         folder.mkdir(parents=True, exist_ok=True)
         others, other_wall, lp_wall = other_side(args.lazypredict_python, folder, export_folds(folder))
@@ -145,7 +157,8 @@ def main() -> None:
     text = (f"{body}\n\nclassbench's best matches or beats the best of LazyPredict and both references on "
             f"{wins} of {total} datasets. Time: classbench `uci` suite ({n_trials} trials, --workers "
             f"{args.workers}) {wall:.0f} s" + (f"; LazyPredict's LazyClassifier on the same folds (2 processes) "
-                                                 f"{lp_wall:.0f} s ({other_wall:.0f} s with the two references)."
+                                                 f"{lp_wall:.0f} s ({other_wall:.0f} s with the two references"
+                                                 f"{', summed from the reused run' if args.reuse_lazypredict else ''})."
                                                  if other_wall else ".")
             + "\n\nMean rank of each classbench model over the datasets:\n\n```\n" + format_ranks(rows) + "\n```")
     if args.no_write:
