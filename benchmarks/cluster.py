@@ -31,7 +31,7 @@ OUT = ROOT / "benchmarks" / "out" / "cluster"
 
 
 def trials(out: Path) -> list[dict]:
-    db = sqlite3.connect(out / "classbench.db")
+    db = sqlite3.connect(f"file:{out / 'classbench.db'}?mode=ro", uri=True)
     db.row_factory = sqlite3.Row
     rows = [dict(r) for r in db.execute("SELECT status, extra_json, accuracy FROM trials ORDER BY seq")]
     db.close()
@@ -53,7 +53,10 @@ def run(cluster: LocalRayCluster, args: list[str], out: Path, kill_after: int | 
                          cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     killed = None
     while kill_after is not None and killed is None and p.poll() is None:
-        done = sum(t["status"] == "ok" for t in trials(out)) if (out / "classbench.db").exists() else 0
+        try:
+            done = sum(t["status"] == "ok" for t in trials(out))
+        except sqlite3.Error:  # not created yet
+            done = 0
         if done >= kill_after and cluster.nodes["worker"].trials_running():
             cluster.kill_raylet("worker")
             killed = time.perf_counter() - t0
