@@ -161,8 +161,10 @@ class OpenMLSource(CsvTable):
             missing = [n for n, ok in zip(FILES, (desc, feats, data.is_file())) if not ok]
             return None, f"{folder} ({'missing' if not folder.is_dir() else 'lacks ' + ', '.join(missing)})"
         md5 = str(desc.get("md5_checksum") or "").lower()
+        if not md5:
+            return None, f"{folder / 'description.json'} (no md5_checksum to verify data.arff with; not used)"
         got = md5_file(data)
-        if md5 and got != md5:
+        if got != md5:
             return None, f"{data} (checksum mismatch: md5 {got}, expected {md5}; not used)"
         return Found(folder, desc, feats, data), f"{folder} (ok)"
 
