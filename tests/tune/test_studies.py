@@ -127,15 +127,19 @@ def _check_report(out, run_id):
 def test_crashing_candidates_and_a_time_budget(plugin, tmp_path):
     """Study 1: candidates with x < 0.5 kill their worker; each is recorded failed and the study goes on.
     Study 2: timeout = 8 s, candidates of 1.5 s: the one running at 8 s is stopped; at most 10% overrun."""
-    suite = _suite([("tune-knob", {"crash_below": 0.5}), ("tune-knob", {"sleep": 1.5})],
-                   model_tune=(TuneSpec(trials=5, sampler="random"), TuneSpec(timeout=8.0)))
+    suite = _suite([("tune-knob", {"crash_below": 0.5}), ("tune-knob", {"sleep": 1.5}),
+                    ("tune-knob", {"crash_below": 2.0})],
+                   model_tune=(TuneSpec(trials=5, sampler="random"), TuneSpec(timeout=8.0), TuneSpec(trials=2)))
     res = _run(tmp_path / "out", suite)
-    crashy, timed = load_studies(tmp_path / "out", res.run_id)
+    crashy, timed, hopeless = load_studies(tmp_path / "out", res.run_id)
+    assert [t.state.name for t in hopeless.trials] == ["FAIL", "FAIL"]
+    (lost,) = [t for t in _trials(tmp_path / "out", res.run_id) if t["model_label"] == "tune-knob(tuned, crash_below=2.0)"]
+    assert lost["status"] == "failed" and "no configuration that finished: 2 candidate(s), 2 failed" in lost["error"]
     states = [(t.params["x"] < 0.5, t.state.name) for t in crashy.trials]
     assert len(states) == 5 and (True, "FAIL") in states and (False, "COMPLETE") in states, states
     assert all(state == "FAIL" for low, state in states if low)
     assert any("worker process died" in (t.user_attrs.get("error") or "") for t in crashy.trials)
-    t1, t2 = _tuned(_trials(tmp_path / "out", res.run_id))
+    t1, t2, _ = _tuned(_trials(tmp_path / "out", res.run_id))
     assert t1["status"] == "ok" and t1["params"]["x"] >= 0.5 and t1["spec"]["tuned"]["n_failed"] >= 1
 
     assert 8.0 <= timed.user_attrs["elapsed_s"] <= 8.8, timed.user_attrs["elapsed_s"]
