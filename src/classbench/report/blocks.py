@@ -22,8 +22,7 @@ def panel(name: str, order: int) -> Callable[[Callable[..., Any]], Callable[...,
 
 
 def ordered_panels() -> list[tuple[str, Callable[..., Any]]]:
-    from . import (  # noqa: F401  (registers panels)
-        dataset_panels, model_panels, regression_panels, run_panels, stats_panels, tuning_panels)
+    from . import dataset_panels, model_panels, regression_panels, run_panels, stats_panels, tuning_panels  # noqa: F401  (registers panels)
 
     return [(e.name, e.load()) for e in sorted(PANELS, key=lambda e: (e.meta["order"], e.name))]
 
