@@ -96,3 +96,12 @@ def test_mean_ranks_against_a_hand_computed_example():
     from classbench.frames import ranks_frame
 
     assert isinstance(ranks_frame(rows), pd.DataFrame) and list(ranks_frame(rows)["model"])[0] == "b"
+
+
+def test_knn_in_a_worker_no_longer_floods_the_log(tmp_path):
+    """knn predicts with n_jobs > 1; in a worker (a daemon process) joblib then warns "Loky-backed parallel
+    loops cannot be called in a multiprocessing" on every fold (what `classbench run faces` printed)."""
+    r = _cli("run", "--dataset", "digits", "--model", "knn", "--protocol", "kfold:2", "--out", str(tmp_path),
+             "--no-report")
+    assert r.returncode == 0, r.stderr
+    assert "Loky" not in r.stdout + r.stderr and "warning" not in (r.stdout + r.stderr).lower()
