@@ -118,7 +118,8 @@ def save_model(model: Any, folder: str | os.PathLike, *, name: str | None = None
 
     folder = Path(folder)
     table = None
-    if type(model).__name__ == "TabularPipeline" and hasattr(model, "model_"):  # save the inner model + its table
+    if type(model).__name__ in ("TabularPipeline", "TabularRegressionPipeline") and hasattr(model, "model_"):
+        # a model trained on a described table: save the inner model, and its fitted preprocessing with it
         table, model = model, model.model_
     name = name or registry_name(model)
     if name is None:

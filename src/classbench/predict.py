@@ -44,7 +44,8 @@ _MISSING = frozenset({"", "na", "n/a", "nan", "null", "none", "?"})
 # ------------------------------------------------------------------------------------ input specs
 def default_input_spec(model: Any, dataset: Any, modality: str, source: Any = None) -> dict[str, Any]:
     """The ``input`` entry of model.json for ``model`` trained on ``dataset`` (either may lack details)."""
-    columns = getattr(model, "columns", None) if type(model).__name__ == "TabularPipeline" else None
+    is_table = type(model).__name__ in ("TabularPipeline", "TabularRegressionPipeline")
+    columns = getattr(model, "columns", None) if is_table else None
     if columns:  # a described table: raw rows are coded (encode_frame), the saved pipeline does the rest
         meta = getattr(dataset, "meta", None) or {}
         return {"kind": "tabular", "n_features": len(columns), "feature_names": [c["name"] for c in columns],

@@ -14,7 +14,7 @@ from classbench.models import create_model
 from classbench.persist import load_model, save_model
 from classbench.predict import predict_inputs
 
-from ._table import COLUMNS
+from ._table import COLUMNS, mixed_table
 
 CATS = {1: ["red", "green", "blue"], 3: ["s", "m", "l", "xl"]}
 
@@ -77,3 +77,25 @@ def test_unseen_category_and_bad_number(tmp_path, table):
     (tmp_path / "narrow.csv").write_text("41,red\n")
     with pytest.raises(UserError, match="has 2 columns and no header"):
         predict_inputs(folder, [str(tmp_path / "narrow.csv")])
+
+
+def test_regression_models_get_the_same_preprocessing(tmp_path):
+    from classbench.bench.preprocess import TabularRegressionPipeline, wrap_for
+    from classbench.datasets.base import Dataset
+
+    X, _ = mixed_table(200, seed=4)
+    t = 0.05 * np.nan_to_num(X[:, 0], nan=40.0) + np.where(X[:, 1] == 2, 3.0, 0.0)
+    ds = Dataset("mixed-reg", X[:150], t[:150], X[150:], t[150:], [], "tabular", meta={"columns": COLUMNS},
+                 task="regression")
+    model = wrap_for(create_model("ridge-regression"), ds)
+    assert isinstance(model, TabularRegressionPipeline)
+    model.fit(ds.X_train, ds.y_train)
+    pred = model.predict(ds.X_test)
+    assert np.corrcoef(pred, ds.y_test)[0, 1] > 0.8  # the one-hot colour column carries 3 of the signal
+    folder = save_model(model, tmp_path / "reg", dataset=ds)
+    loaded = load_model(folder).model
+    assert isinstance(loaded, TabularRegressionPipeline) and np.allclose(loaded.predict(ds.X_test), pred)
+    (tmp_path / "rows.csv").write_text("age,colour,income,size\n41,blue,1200,m\n30,red,?,s\n")
+    res = predict_inputs(folder, [str(tmp_path / "rows.csv")])
+    assert [set(r) for r in res] == [{"input", "value"}] * 2
+    assert res[0]["value"] - res[1]["value"] > 2  # blue adds about 3

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from sklearn.utils.metaestimators import available_if
 
-from ..contract import Classifier
+from ..contract import Classifier, Regressor
 
 #: HistGradientBoosting's categorical features need codes below its max_bins (255): wider nominal columns
 #: are passed to native models as their (ordinal) codes instead.
@@ -127,7 +127,8 @@ class TabularPipeline(Classifier):
             self.model_.fit(Xt, y, X_val=self.transform(X_val), y_val=y_val)
         else:
             self.model_.fit(Xt, y)
-        self.classes_ = self.model_.classes_
+        if hasattr(self.model_, "classes_"):
+            self.classes_ = self.model_.classes_
         self.n_params_ = int(getattr(self.model_, "n_params_", 0) or 0) + _count_stats(self.preprocessor_)
         return self
 
@@ -144,6 +145,12 @@ class TabularPipeline(Classifier):
         self._check_fitted()
         return self.model_.predict(self.transform(X))
 
+    def _check_fitted(self) -> None:
+        from sklearn.exceptions import NotFittedError
+
+        if not hasattr(self, "model_"):
+            raise NotFittedError(f"This {type(self).__name__} instance is not fitted yet. Call 'fit' first.")
+
     @available_if(lambda self: hasattr(self.model, "predict_proba"))
     def predict_proba(self, X: Any) -> np.ndarray:
         self._check_fitted()
@@ -155,11 +162,15 @@ class TabularPipeline(Classifier):
         return self.model_.decision_function(self.transform(X))
 
     @classmethod
-    def from_fitted(cls, model: Any, columns: list[dict[str, Any]], preprocessor: Any) -> "TabularPipeline":
+    def from_fitted(cls, model: Any, columns: list[dict[str, Any]], preprocessor: Any) -> Any:
         """The wrapper around an already fitted ``model`` and ``preprocessor`` (a saved model, loaded)."""
+        if getattr(model, "task", "classification") == "regression" and cls is TabularPipeline:
+            cls = TabularRegressionPipeline
         out = cls(model=model, columns=columns)
         out.model_, out.preprocessor_ = model, preprocessor
-        out.classes_, out.n_features_in_ = model.classes_, len(columns)
+        out.n_features_in_ = len(columns)
+        if hasattr(model, "classes_"):
+            out.classes_ = model.classes_
         out.n_params_ = int(getattr(model, "n_params_", 0) or 0) + _count_stats(preprocessor)
         return out
 
@@ -180,9 +191,35 @@ def _count_stats(pre: Any) -> int:
     return int(total)
 
 
+class TabularRegressionPipeline(Regressor):
+    """``TabularPipeline`` for regression models: the same preprocessing, fitted the same way."""
+
+    family = "sklearn"
+
+    def __init__(self, model: Any = None, columns: Any = None):
+        self.model = model
+        self.columns = columns
+
+    native = TabularPipeline.native
+    _raw = TabularPipeline._raw
+    _columns = TabularPipeline._columns
+    fit = TabularPipeline.fit
+    transform = TabularPipeline.transform
+    history_ = TabularPipeline.history_
+    predict = TabularPipeline.predict
+    _check_fitted = TabularPipeline._check_fitted
+    from_fitted = classmethod(TabularPipeline.from_fitted.__func__)
+
+
+def is_table_pipeline(model: Any) -> bool:
+    return isinstance(model, (TabularPipeline, TabularRegressionPipeline))
+
+
 def wrap_for(model: Any, dataset: Any) -> Any:
-    """``model`` inside a ``TabularPipeline`` when ``dataset`` is a described table, else ``model`` itself."""
+    """``model`` inside a ``TabularPipeline`` (``TabularRegressionPipeline`` for a regression model) when
+    ``dataset`` is a described table, else ``model`` itself."""
     columns = (getattr(dataset, "meta", None) or {}).get("columns")
-    if getattr(dataset, "modality", None) != "tabular" or not columns or getattr(model, "task", "") == "regression":
+    if getattr(dataset, "modality", None) != "tabular" or not columns:
         return model
-    return TabularPipeline(model=model, columns=check_columns(columns))
+    cls = TabularRegressionPipeline if getattr(model, "task", "") == "regression" else TabularPipeline
+    return cls(model=model, columns=check_columns(columns))
