@@ -1,13 +1,13 @@
 """The `uci` suite against LazyPredict and decision-tree / random-forest references, on the same folds.
 
-    CLASSBENCH_DATA=../shared/datasets python benchmarks/uci.py --lazypredict-python /tmp/lp/bin/python
-    python benchmarks/uci.py --workers 2 --out /tmp/uci-bench --skip-lazypredict     # classbench side only
+    CLASSBENCH_DATA=../shared/datasets python benchmarks/uci.py --lazypredict-python LPVENV/bin/python
+    python benchmarks/uci.py --workers 2 --out uci-bench-out --skip-lazypredict      # classbench side only
 
 classbench side: ``classbench.run_suite("uci", workers=2)``, exactly what ``classbench run uci --workers 2``
 does, timed from the call to its return. Per dataset, the best model by mean 10-fold accuracy.
 
 The other side runs in LazyPredict's own virtualenv (it is never a classbench dependency; make it with
-``python3 -m venv /tmp/lp && /tmp/lp/bin/pip install lazypredict lightgbm``) on the SAME folds: this script
+``python3 -m venv LPVENV && LPVENV/bin/pip install lazypredict lightgbm``) on the SAME folds: this script
 writes each table (raw values, categories as names, missing as null) and classbench's fold indices (seed 0:
 stratified 10-fold over all rows; segment: its fixed split) to JSON, and ``_uci_lazypredict.py`` runs
 ``LazyClassifier`` on every fold, plus two references on the same folds: scikit-learn's
@@ -123,7 +123,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--out", default=None, help="results folder for the classbench run (default: a temp folder)")
-    ap.add_argument("--lazypredict-python", default=os.environ.get("LAZYPREDICT_PYTHON", "/tmp/lp/bin/python"))
+    ap.add_argument("--lazypredict-python", default=os.environ.get("LAZYPREDICT_PYTHON"),
+                    help="the python of LazyPredict's own virtualenv (or set LAZYPREDICT_PYTHON)")
     ap.add_argument("--skip-lazypredict", action="store_true")
     ap.add_argument("--reuse-lazypredict", metavar="FOLDER", default=None,
                     help="take the LazyPredict side from an earlier run's OUT/folds (same folds: they are "
@@ -132,6 +133,9 @@ def main() -> None:
     args = ap.parse_args()
     if not os.environ.get("CLASSBENCH_DATA"):
         raise SystemExit("set CLASSBENCH_DATA to the folder holding weka-arff/ (e.g. ../shared/datasets)")
+    if not (args.skip_lazypredict or args.reuse_lazypredict or args.lazypredict_python):
+        raise SystemExit("pass --lazypredict-python LPVENV/bin/python (a virtualenv with lazypredict and lightgbm), "
+                         "or --skip-lazypredict")
     out = Path(args.out or tempfile.mkdtemp(prefix="uci-bench-"))
     best, wall, rows = classbench_side(out, args.workers)
     print(f"classbench uci suite: {wall:.0f} s", flush=True)
