@@ -23,10 +23,19 @@ ROOT = HERE.parent.parent
 PLUGINS = ROOT / "tests" / "core"  # plugin_models.py: test-sleep, test-majority ...
 
 
+_TAKEN: set[int] = set()  # every port handed out in this process: the OS may hand a freed one out again
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free loopback port never handed out before by this process, outside Ray's worker range
+    (10002-19999) and dashboard port (8265), so the ports of one node (and of its cluster) never collide."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _TAKEN and not 10000 <= port <= 20000 and port != 8265:
+            _TAKEN.add(port)
+            return port
 
 
 def _session_pids(sid: int) -> list[int]:
