@@ -16,7 +16,7 @@ import numpy as np
 
 from ...engine import layers as L
 from ...errors import UserError
-from ...params import Param
+from ...params import Param, TuneRange
 from ..neural_params import TRAINING_PARAMS
 from .training import LOSSES, ScratchNetClassifier, store_params
 
@@ -127,10 +127,12 @@ class ScratchMLP(ScratchNetClassifier):
     modalities = frozenset({"image", "tabular"})
     twin = "mlp"
     param_space = _space(
-        hidden=Param("seq", low=1, doc="sizes of the hidden layers, e.g. [256, 256]; [] = softmax regression"),
+        hidden=Param("seq", low=1, doc="sizes of the hidden layers, e.g. [256, 256]; [] = softmax regression",
+                     tune=TuneRange(choices=((128,), (256,), (256, 256), (512, 256)))),
         activation=Param(str, choices=tuple(_ACTS), doc="hidden-unit nonlinearity"),
         loss=Param(str, choices=LOSSES, doc="training loss"),
-        dropout=Param(float, low=0.0, high=0.9, doc="dropout probability after each hidden layer"),
+        dropout=Param(float, low=0.0, high=0.9, doc="dropout probability after each hidden layer",
+                      tune=TuneRange(0.0, 0.5)),
     )
 
     def __init__(self, *, hidden: Any = (256, 256), activation: str = "relu", loss: str = "cross-entropy",
