@@ -77,6 +77,23 @@ def set_threads(n: int) -> None:
         pass
 
 
+def build_model(spec: TrialSpec, runtime: dict[str, Any] | None, dataset: Any) -> Any:
+    """The trial's model: its spec's hyperparameters, the trial seed and device where the spec sets none,
+    wrapped in the table preprocessing (fitted later with the model, on its fit rows only) when ``dataset``
+    (anything with ``modality`` and ``meta``) is a described table. Trials and tuning candidates share it."""
+    from ..models import create_model
+    from .preprocess import wrap_for
+
+    params = dict(spec.model.kwargs)
+    model = create_model(spec.model.name, **params)
+    if "random_state" in model.get_params() and "random_state" not in params:
+        model.set_params(random_state=spec.seed)
+    device = (runtime or {}).get("device")
+    if device and "device" in model.get_params() and "device" not in params:
+        model.set_params(device=device)
+    return wrap_for(model, dataset)
+
+
 def run_trial(spec_dict: dict[str, Any], ctx_dict: dict[str, Any], threads: int,
               runtime: dict[str, Any] | None = None, on_model: Any = None) -> dict[str, Any]:
     """Execute one trial; never raises: failures come back as ``status="failed"`` with the error.
@@ -97,18 +114,7 @@ def run_trial(spec_dict: dict[str, Any], ctx_dict: dict[str, Any], threads: int,
         ctx = DataContext(**ctx_dict)
         ds = get_dataset(spec, ctx)
         X_tr, y_tr, X_te, y_te, test_index = fold_data(spec.protocol, ds, spec.fold, spec.seed)
-        from ..models import create_model
-
-        params = dict(spec.model.kwargs)
-        model = create_model(spec.model.name, **params)
-        if "random_state" in model.get_params() and "random_state" not in params:
-            model.set_params(random_state=spec.seed)
-        device = (runtime or {}).get("device")
-        if device and "device" in model.get_params() and "device" not in params:
-            model.set_params(device=device)
-        from .preprocess import wrap_for
-
-        model = wrap_for(model, ds)  # a described table: imputation/encoding/scaling fitted on X_tr only
+        model = build_model(spec, runtime, ds)  # a described table: preprocessing fitted on X_tr only
         if on_model is not None:
             on_model(model)
         metrics.reset_peak_rss()

@@ -156,7 +156,7 @@ def run_candidate(spec_dict: dict[str, Any], ctx_dict: dict[str, Any], threads: 
     Returns {"status": "ok" | "pruned" | "failed", "value", "step", "error", "extra": {"trial_s"}}.
     """
     global CURRENT
-    from ..bench.trial import get_dataset, set_threads, versions
+    from ..bench.trial import build_model, get_dataset, set_threads, versions
 
     t_start = time.perf_counter()
     set_threads(threads)
@@ -166,7 +166,6 @@ def run_candidate(spec_dict: dict[str, Any], ctx_dict: dict[str, Any], threads: 
     try:
         from .. import models as _models  # noqa: F401  (registers families and CLASSBENCH_PLUGINS first)
         from ..datasets import DataContext
-        from ..models import create_model
 
         ds = get_dataset(spec, DataContext(**ctx_dict))
         X, y, groups = outer_train(spec.protocol, ds, spec.fold, spec.seed)
@@ -174,20 +173,8 @@ def run_candidate(spec_dict: dict[str, Any], ctx_dict: dict[str, Any], threads: 
         table = SimpleNamespace(modality=ds.modality, meta={"columns": ds.meta.get("columns")})
         del ds  # from here on only the outer training rows (and the table's column kinds) exist here
 
-        def wrap(model: Any) -> Any:  # tables: preprocessing fitted with the model, on its fit rows only
-            from ..bench.preprocess import wrap_for
-
-            return wrap_for(model, table)
-
-        def make_model() -> Any:
-            params = dict(spec.model.kwargs)
-            model = create_model(spec.model.name, **params)
-            if "random_state" in model.get_params() and "random_state" not in params:
-                model.set_params(random_state=spec.seed)
-            device = (runtime or {}).get("device")
-            if device and "device" in model.get_params() and "device" not in params:
-                model.set_params(device=device)
-            return wrap(model)
+        def make_model() -> Any:  # tables: preprocessing fitted with the model, on its fit rows only
+            return build_model(spec, runtime, table)
 
         report, note = None, None
         if cand["pruner"] != "none":
