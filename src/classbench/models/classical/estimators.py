@@ -271,10 +271,6 @@ class RBFSVM(_KernelSVM):
 class PolySVM(_KernelSVM):
     kernel = "poly"
     param_space = {**_KernelSVM.param_space, "degree": Param(int, low=1, high=10, tune=TuneRange(2, 5))}
-    _xfail_checks = {
-        "check_methods_subset_invariance": "decision values are float32 (the features of 60,000 images must fit "
-        "in memory); BLAS blocking changes their last bit with the batch size, beyond the check's atol=1e-7",
-    }
 
 
 class KNN(SklearnClassifier):
