@@ -75,6 +75,7 @@ class FaceCNN(TorchClassifier):
     """Small batch-normalised CNN with augmentation (see the module docstring)."""
 
     image_only = True
+    max_threads = 1  # BatchNorm/augmentation on CPU train a different net with 1 and 2 threads; 1 is as fast here
     modalities = frozenset({"image"})
     param_space = torch_space(
         channels=Param(int, low=4, high=256, doc="channels of the first block (doubled in each of the next three)"),

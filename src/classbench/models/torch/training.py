@@ -91,6 +91,9 @@ class TorchClassifier(Classifier):
     param_space: ClassVar[dict[str, Param]] = TORCH_PARAMS
     #: True: X must be images (n, c, h, w) or (n, h, w); False: any (n, ...) array (flattened by the net)
     image_only: ClassVar[bool] = False
+    #: most torch threads for fit/predict (None: CLASSBENCH_THREADS); 1 where a layer's CPU result
+    #: depends on the thread count, so that a trial scores the same on every executor
+    max_threads: ClassVar[int | None] = None
 
     # ---- what a subclass provides -------------------------------------------------------------
     def _build_module(self, input_shape: tuple[int, ...], n_classes: int) -> nn.Module:
@@ -123,7 +126,7 @@ class TorchClassifier(Classifier):
             ``validation_fraction`` > 0, a seeded stratified share of X is held out)
         """
         p = self.check_hyperparams()
-        torch.set_num_threads(_threads())
+        torch.set_num_threads(min(_threads(), self.max_threads or _threads()))
         for attr in ("input_shape_", "module_", "best_epoch_", "precision_", "device_"):
             self.__dict__.pop(attr, None)
         X = self._as_input(X, "X")
@@ -319,7 +322,7 @@ class TorchClassifier(Classifier):
         """
         check_is_fitted(self, "module_")
         X = self._as_input(X, "X")
-        torch.set_num_threads(_threads())
+        torch.set_num_threads(min(_threads(), self.max_threads or _threads()))
         module = self.module_.eval()
         device = next(module.parameters()).device
         fmt, out = channels_last_if_conv(module, X, device), []
