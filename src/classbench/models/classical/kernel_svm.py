@@ -170,7 +170,7 @@ class NystroemSVC(ClassifierMixin, BaseEstimator):
         def score(s: slice) -> None:
             scores[s] = self.nystroem_.transform(X[s].astype(np.float64)) @ self.coef_.T + self.intercept_
 
-        with _block_pool(self.n_jobs) as run:
+        with _block_pool(getattr(self, "n_jobs", None)) as run:  # models pickled before n_jobs lack it
             run(score, _blocks(len(X)))
         return scores[:, 0] if scores.shape[1] == 1 else scores
 
