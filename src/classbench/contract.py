@@ -75,7 +75,10 @@ class Classifier(ClassifierMixin, BaseEstimator):
 
     def _check_X(self, X: Any, reset: bool) -> np.ndarray:
         """Validate X, return it flattened to (n, d); ``reset`` records n_features_in_ (fit), else checks it."""
-        Xf = flatten(X)
+        return self._features_in(flatten(X), reset)
+
+    def _features_in(self, Xf: np.ndarray, reset: bool) -> np.ndarray:
+        """``reset`` (fit): record ``n_features_in_``; else check the fitted model takes Xf's width."""
         if reset:
             self.n_features_in_ = Xf.shape[1]
         else:

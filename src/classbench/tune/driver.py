@@ -18,6 +18,7 @@ from dataclasses import replace
 from typing import Any
 
 from ..config import ModelSpec, TrialSpec, _freeze, spec_hash
+from .results import _fmt
 from .space import derive_space
 from .spec import TuneSpec, effective
 from .study import Candidate, Study, storage_url
@@ -234,14 +235,6 @@ def _line(study: Study, cand: Candidate, res: dict[str, Any], state: str) -> str
         return f"{where} {params}: pruned at step {res.get('step')} ({res.get('value', 0):.4f})"
     err = str(res.get("error") or "").strip().splitlines()
     return f"{where} {params}: {res.get('status', 'failed').upper()}: {err[-1][:160] if err else ''}"
-
-
-def _fmt(v: Any) -> str:
-    if isinstance(v, float):
-        return f"{v:.3g}"
-    if isinstance(v, (list, tuple)):
-        return "x".join(str(x) for x in v)
-    return str(v)
 
 
 def _say(opts: Any, msg: str) -> None:

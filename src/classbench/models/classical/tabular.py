@@ -40,15 +40,7 @@ class _NativeTable(_Tab):
         Xa = np.asarray(X) if not hasattr(X, "toarray") else X
         probe = np.where(np.isnan(Xa), 0.0, Xa) if isinstance(Xa, np.ndarray) and Xa.dtype.kind == "f" else Xa
         flatten(probe)  # shape, dtype, sparse and infinity checks (NaN is a missing value here)
-        Xf = np.asarray(Xa, dtype=np.float64).reshape(len(Xa), -1)
-        if reset:
-            self.n_features_in_ = Xf.shape[1]
-        else:
-            self._check_fitted()
-            if Xf.shape[1] != self.n_features_in_:
-                raise ValueError(f"X has {Xf.shape[1]} features, but {type(self).__name__} is expecting "
-                                 f"{self.n_features_in_} features as input.")
-        return Xf
+        return self._features_in(np.asarray(Xa, dtype=np.float64).reshape(len(Xa), -1), reset)
 
     def _cat(self, d: int) -> list[int]:
         cat = sorted({int(i) for i in (self.categorical or ())})
