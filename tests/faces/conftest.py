@@ -5,8 +5,6 @@ from __future__ import annotations
 import functools
 import io
 import threading
-import urllib.parse
-import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -14,6 +12,8 @@ import numpy as np
 import pytest
 
 from classbench.datasets.yalefaces import CONDITIONS, canonical_names
+
+from .._net import forbid_internet
 
 #: the pixel-identical pairs of the real release (see shared/datasets/README.md): copy -> original
 TWINS = {"subject04.sad": "subject04.normal", "subject08.glasses": "subject08.normal",
@@ -93,15 +93,7 @@ def _isolated(monkeypatch, tmp_path):
     """Own cache, no inherited data dirs or offline switch, and no connection beyond 127.0.0.1."""
     monkeypatch.setenv("CLASSBENCH_CACHE", str(tmp_path / "cache"))
     monkeypatch.delenv("CLASSBENCH_OFFLINE", raising=False)
-    real_urlopen = urllib.request.urlopen
-
-    def local_only(req, *args, **kwargs):
-        url = req.full_url if isinstance(req, urllib.request.Request) else req
-        if urllib.parse.urlsplit(url).hostname not in ("127.0.0.1", "localhost"):
-            raise AssertionError(f"test tried to reach the internet: {url}")
-        return real_urlopen(req, *args, **kwargs)
-
-    monkeypatch.setattr(urllib.request, "urlopen", local_only)
+    forbid_internet(monkeypatch)
 
 
 @pytest.fixture

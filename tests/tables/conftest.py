@@ -6,8 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-import urllib.parse
-import urllib.request
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -15,6 +13,8 @@ from pathlib import Path
 import pytest
 
 from classbench.datasets import DataContext, get_source
+
+from .._net import forbid_internet
 
 
 def load(name: str, ctx: DataContext | None = None, **params):
@@ -29,15 +29,7 @@ def _local_only(monkeypatch):
     """Never honour an inherited offline switch or OpenML URL, never leave 127.0.0.1."""
     monkeypatch.delenv("CLASSBENCH_OFFLINE", raising=False)
     monkeypatch.delenv("CLASSBENCH_OPENML_URL", raising=False)
-    real_urlopen = urllib.request.urlopen
-
-    def local_only(req, *args, **kwargs):
-        url = req.full_url if isinstance(req, urllib.request.Request) else req
-        if urllib.parse.urlsplit(url).hostname not in ("127.0.0.1", "localhost"):
-            raise AssertionError(f"test tried to reach the internet: {url}")
-        return real_urlopen(req, *args, **kwargs)
-
-    monkeypatch.setattr(urllib.request, "urlopen", local_only)
+    forbid_internet(monkeypatch)
 
 
 # A small dataset in the shape OpenML stores them: nominal and numeric attributes, '?' missing values,

@@ -46,17 +46,22 @@ from .tables.columns import sort_labels
 MAX_FILE_BYTES = 64 << 20
 
 
+def _class_files_params(classes_doc: str) -> dict[str, Param]:
+    """Parameters of the text sources whose files (or folders) are named by class: textfolder:, textlines:."""
+    return {**SPLIT_PARAMS, "classes": Param(str, nullable=True, doc=classes_doc),
+            "encoding": Param(str, doc="text encoding of the files"), "skip_bad": SKIP_BAD}
+
+
+_CLASS_FILES_DEFAULTS = {"test_fraction": 0.25, "split_seed": 0, "classes": None, "encoding": "utf-8",
+                         "skip_bad": False}
+
+
 class TextFolder(ByoSource):
     scheme = "textfolder"
     modality = "text"
     want = "dir"
-    param_space = {
-        **SPLIT_PARAMS,
-        "classes": Param(str, nullable=True, doc="comma list of the class folders to use (default: all)"),
-        "encoding": Param(str, doc="text encoding of the files"),
-        "skip_bad": SKIP_BAD,
-    }
-    defaults = {"test_fraction": 0.25, "split_seed": 0, "classes": None, "encoding": "utf-8", "skip_bad": False}
+    param_space = _class_files_params("comma list of the class folders to use (default: all)")
+    defaults = _CLASS_FILES_DEFAULTS
 
     def check(self, ctx: DataContext, **params: Any) -> dict[str, Any]:
         checked = super().check(ctx, **params)
@@ -237,13 +242,8 @@ class TextLines(ByoSource):
     scheme = "textlines"
     modality = "text"
     want = "dir"
-    param_space = {
-        **SPLIT_PARAMS,
-        "classes": Param(str, nullable=True, doc="comma list of the classes (file names without extension) to use"),
-        "encoding": Param(str, doc="text encoding of the files"),
-        "skip_bad": SKIP_BAD,
-    }
-    defaults = {"test_fraction": 0.25, "split_seed": 0, "classes": None, "encoding": "utf-8", "skip_bad": False}
+    param_space = _class_files_params("comma list of the classes (file names without extension) to use")
+    defaults = _CLASS_FILES_DEFAULTS
 
     def _files(self, root: Any, p: dict[str, Any]) -> tuple[dict[str, list[tuple[str, Any]]], list[str]]:
         """split -> [(class, file)], and the entries ignored."""
