@@ -4,6 +4,8 @@
   components, which mostly encode lighting (Belhumeur et al. 1997).
 - ``fisherfaces``: PCA to N - c dimensions, then LDA (optionally shrunk), then nearest neighbour
   (Belhumeur, Hespanha & Kriegman 1997).
+- ``face-select``: Fisherfaces on raw pixels, LBP histograms and gradient-orientation histograms; which
+  of them to fuse is chosen inside ``fit`` by an inner cross-validation on the training faces only.
 - ``face-cnn``: a small batch-normalised CNN with shift / rotation / scale / brightness / contrast
   augmentation, sized for datasets of a few hundred images.
 """
@@ -18,5 +20,8 @@ MODELS.register_lazy("eigenfaces", "classbench.models.faces.subspace:Eigenfaces"
                      summary="Eigenfaces: PCA (optionally minus the leading, lighting-heavy components) + 1-NN")
 MODELS.register_lazy("fisherfaces", "classbench.models.faces.subspace:Fisherfaces", family="sklearn",
                      modalities=_V, summary="Fisherfaces: PCA to N-c dims, LDA (optional shrinkage), 1-NN")
+MODELS.register_lazy("face-select", "classbench.models.faces.select:FaceSelect", family="sklearn",
+                     modalities=_V, summary="Fisherfaces on pixels/LBP/HOG, the descriptors fused chosen by "
+                                            "inner CV on the training faces")
 MODELS.register_lazy("face-cnn", "classbench.models.faces.cnn:FaceCNN", family="torch", modalities=_V,
                      summary="Small BN CNN with shift/rotation/scale/brightness augmentation, for ~100s of images")
