@@ -45,7 +45,8 @@ _TEMPERATURE = 0.1
 
 
 class _FisherScorer:
-    """PCA to min(N - c, N - 1, d) dimensions, LDA (eigen solver, shrunk), nearest training face per class."""
+    """PCA to min(N - c, N - 1, d) dimensions, LDA (eigen solver, shrunk), nearest training face per class
+    (with a single face per class there is no within-class scatter: no LDA, nearest face in PCA space)."""
 
     def __init__(self, shrinkage: float | None, n_classes: int):
         self.shrinkage = shrinkage
@@ -60,7 +61,7 @@ class _FisherScorer:
         self.pca_ = PCA(n_components=max(1, min(n - c, n - 1, F.shape[1])), svd_solver="full").fit(F)
         Z = self.pca_.transform(F)
         self.lda_ = None
-        if c >= 2:
+        if 2 <= c < n:  # LDA needs two classes and more faces than classes; else nearest face in PCA space
             solver = {"solver": "svd"} if self.shrinkage is None else {"solver": "eigen", "shrinkage": self.shrinkage}
             self.lda_ = LinearDiscriminantAnalysis(**solver).fit(Z, y)
             Z = self.lda_.transform(Z)
@@ -233,7 +234,8 @@ class FaceSelect(Classifier):
         return np.mean([self.scorers_[k].scores(F[k]) for k in self.selected_], axis=0)
 
     def predict(self, X: Any) -> np.ndarray:
-        return self.classes_[self._fused(self._describe(self._images(X, fitting=False), self.selected_)).argmax(1)]
+        S = self._fused(self._describe(self._images(X, fitting=False), self.selected_))
+        return self.classes_[S.argmax(1)]
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Softmax of the fused class scores (temperature 0.1); shape (n, n_classes). Not calibrated."""
