@@ -79,6 +79,13 @@ def test_one_descriptor_is_fisherfaces(data):
     assert mine.selected_ == ("pixels",) and mine.cv_results_ == {}
     theirs = create_model("fisherfaces", shrinkage=0.1).fit(X_tr, y_tr)
     np.testing.assert_array_equal(mine.predict(X_te), theirs.predict(X_te))
+    # the same projection: the distance to the nearest training face agrees with fisherfaces' 1-NN distance
+    Z = theirs.pipeline_[:-1].transform(X_te.reshape(len(X_te), -1))
+    nearest = theirs.pipeline_[-1].kneighbors(Z, 1)[0][:, 0]
+    scorer = mine.scorers_["pixels"]
+    Zm = scorer._project(X_te.reshape(len(X_te), -1).astype(np.float64))
+    mine_nearest = np.sqrt(((Zm[:, None, :] - scorer.Z_[None]) ** 2).sum(-1)).min(1)
+    np.testing.assert_allclose(mine_nearest, nearest, rtol=1e-3)
 
 
 def test_inner_cv_picks_the_descriptor_that_carries_the_identity():
@@ -169,7 +176,11 @@ def test_leave_one_out_choice_does_not_depend_on_the_held_out_face(tmp_path):
     assert not np.array_equal(X_te2, X_te) and np.array_equal(te2, te)
     again = create_model("face-select", random_state=0).fit(X_tr2, y_tr2)
     assert again.selected_ == chosen.selected_ and again.cv_results_ == chosen.cv_results_
-    np.testing.assert_array_equal(again.predict(X_te), chosen.predict(X_te))
+    before = chosen.predict(X_te)
+    chosen.predict(X_te2)  # shown the altered face, the fitted model keeps its choice and its answers
+    assert chosen.selected_ == again.selected_
+    np.testing.assert_array_equal(chosen.predict(X_te), before)
+    np.testing.assert_array_equal(again.predict(X_te), before)
 
 
 def test_bad_inputs_are_user_errors(data):
