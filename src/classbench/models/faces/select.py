@@ -36,7 +36,7 @@ import numpy as np
 
 from ...contract import Classifier, net_input
 from ...errors import UserError
-from ...params import Param
+from ...params import Param, TuneRange
 from .features import KINDS, describe
 
 #: every non-empty subset of the descriptors, in a fixed order (larger fusions first)
@@ -123,10 +123,12 @@ class FaceSelect(Classifier):
     modalities = frozenset({"image"})
     param_space = {
         "features": Param(str, choices=POOLS, doc="descriptor pool: inner CV picks the best of its non-empty "
-                          "subsets (a single descriptor: no choice left)"),
-        "inner_folds": Param(int, low=2, high=50, doc="folds of the inner cross-validation on the training faces"),
+                          "subsets (a single descriptor: no choice left)", tune=False),
+        "inner_folds": Param(int, low=2, high=50, doc="folds of the inner cross-validation on the training faces",
+                             tune=False),
         "shrinkage": Param(float, low=0.0, high=1.0, nullable=True, doc="LDA shrinkage 0..1; None: none"),
-        "cell": Param(int, low=2, high=64, doc="LBP/HOG cell size in pixels (8: a 7x6 grid on 45x56 faces)"),
+        "cell": Param(int, low=2, high=64, doc="LBP/HOG cell size in pixels (8: a 7x6 grid on 45x56 faces)",
+                      tune=TuneRange(choices=(4, 6, 8, 12))),
         "random_state": Param(int, low=0, nullable=True, doc="seed of the inner folds' shuffle (None: 0)"),
     }
 
