@@ -83,6 +83,7 @@ class ScratchLeNet5(ScratchNetClassifier):
     modalities = frozenset({"image"})
     twin = "lenet5"
     max_blas_threads = 1
+    batch_shards = 2  # two half-batches on two threads (see training.ScratchNetClassifier.batch_shards)
     param_space = _space(
         activation=Param(str, choices=("relu", "tanh"), doc="hidden-unit nonlinearity"),
         pooling=Param(str, choices=("max", "avg"), doc="subsampling in S2 and S4"),

@@ -32,6 +32,7 @@ from ...engine import layers as L
 from ...errors import UserError
 from ...params import Param
 from ..neural_params import TRAINING_PARAMS, augment_shift, epoch_done, lr_factor
+from .shards import ShardedNet, shardable
 
 LOSSES = ("cross-entropy", "squared")
 _EVAL_BATCH = 256  # bounds the im2col buffers at prediction time (seed-cnn: ~160 MB)
@@ -127,6 +128,11 @@ class ScratchNetClassifier(Classifier):
     #: many small per-sample matrix products: a second BLAS thread gains nothing there and, on a busy
     #: CPU, its synchronisation made a LeNet-5 epoch up to 4x slower; dense layers do gain from threads.
     max_blas_threads: ClassVar[int | None] = None
+    #: > 1: each training batch is cut into this many fixed pieces, trained on replicas of the net that
+    #: share its weights, up to ``CLASSBENCH_THREADS`` pieces at a time (``shards.py``): two
+    #: threads without BLAS-level synchronisation, and the same result for any thread count. Used only
+    #: when the net qualifies (no dropout), else ignored.
+    batch_shards: ClassVar[int] = 1
 
     # ---- what a subclass provides -------------------------------------------------------------
     def _build_net(self, input_shape: tuple[int, ...], n_classes: int, seed: int,
@@ -231,21 +237,33 @@ class ScratchNetClassifier(Classifier):
 
     def _train(self, net: L.Sequential, X: np.ndarray, y: np.ndarray, Xv: np.ndarray | None,
                yv: np.ndarray | None, p: dict[str, Any], seed: int) -> list[dict[str, Any]]:
+        loss_fn, opt = self._make_loss(), self._make_optimizer(p)
+        rng = np.random.default_rng(seed)
+        history: list[dict[str, Any]] = []
+        self.history_ = history  # filled epoch by epoch: a watcher (the local executor) can read it during fit
+        extra = {k: v for k, v in self.fit_info_.items() if k.startswith("train_samples")}
+        net.train()
+        sharded = None
+        if self.batch_shards > 1 and shardable(net):
+            shape, k = tuple(X.shape[1:]), len(self.classes_)
+            sharded = ShardedNet(net, lambda: self._build_net(shape, k, seed), self.batch_shards, threads())
+        try:
+            return self._epochs(net, sharded, loss_fn, opt, rng, X, y, Xv, yv, p, history, extra)
+        finally:
+            if sharded is not None:
+                sharded.close()
+
+    def _epochs(self, net, sharded, loss_fn, opt, rng, X, y, Xv, yv, p, history, extra) -> list[dict[str, Any]]:
+        """The epoch loop of :meth:`_train` (``sharded``: a :class:`ShardedNet` over ``net``, or None)."""
         n, epochs = len(X), p["epochs"]
         bs = min(p["batch_size"], n)
         steps = math.ceil(n / bs)
         total = epochs * steps
-        loss_fn, opt = self._make_loss(), self._make_optimizer(p)
-        rng = np.random.default_rng(seed)
         augment = bool(getattr(self, "augment", False)) and X.ndim == 4
         shift = augment_shift(X.shape[2:]) if augment else 0
         augment = shift > 0
         patience, best_loss, best_state, bad = p["early_stopping"], math.inf, None, 0
-        history: list[dict[str, Any]] = []
-        self.history_ = history  # filled epoch by epoch: a watcher (the local executor) can read it during fit
         step, lr_now = 0, p["lr"]
-        extra = {k: v for k, v in self.fit_info_.items() if k.startswith("train_samples")}
-        net.train()
         for epoch in range(1, epochs + 1):
             t0 = time.perf_counter()
             perm = rng.permutation(n)
@@ -264,7 +282,10 @@ class ScratchNetClassifier(Classifier):
                 opt.lr = lr_now
                 try:
                     with np.errstate(over="ignore", invalid="ignore"):  # the engine reports NaN/Inf itself
-                        loss, logits = self._train_step(net, loss_fn, opt, xb, yb)
+                        if sharded is None:
+                            loss, logits = self._train_step(net, loss_fn, opt, xb, yb)
+                        else:
+                            loss, logits = sharded.train_step(loss_fn, opt, *self._net_input(xb), yb)
                 except EngineError as exc:
                     if bar is not None:
                         bar.close()
