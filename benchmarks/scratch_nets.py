@@ -1,19 +1,20 @@
 """Scratch neural nets (NumPy engine) next to their torch twins on real MNIST; prints a markdown table.
 
     CLASSBENCH_DATA=/path/to/datasets python benchmarks/scratch_nets.py [--threads 2] [--rounds 3]
-        [--only lenet5,mlp,mlp-squared,seed-cnn,lstm,gru] [--seed 0] [--results FILE] [--table] [--write]
+        [--only lenet5,mlp,mlp-squared,seed-cnn,lstm,gru] [--seed 0] [--results FILE] [--table] [--write [--keep]]
 
 CLASSBENCH_DATA is the folder holding ``mnist/`` with the four IDX .gz files (parsed here with gzip and
 NumPy), and ``imdb/`` for the text cases (``lstm``, ``gru``: 6,250 seeded training reviews, 20% of them
 held out for validation as the models' default, and 5,000 seeded test reviews, the same for both twins). Every run is a fresh subprocess with ``CLASSBENCH_THREADS=--threads`` (BLAS threads for the
-scratch side, torch threads for the other), so its peak RSS is its own. Both twins get the same settings
+scratch side, and scratch-lenet5's two half-batch threads; torch threads for the other), so its peak RSS is its own. Both twins get the same settings
 (the registry defaults unless ``--set``), the same data and the same seed.
 
 Speed on a shared CPU: the per-epoch time is measured by ``--rounds`` rounds of one-epoch runs that
 alternate scratch and torch (so a busy spell slows both), and the ratio of the medians is reported; the
-full runs' own per-epoch times are reported too. Targets: scratch-lenet5 test accuracy >= 0.988, its
-seconds per epoch <= 3x torch lenet5's, peak RSS <= 2 GiB; scratch-mlp within 0.3 points of torch mlp
-with the same settings, for both losses. Results are appended to ``--results`` (JSON lines) as they
+full runs' own per-epoch times are reported too, with the 1-minute load average around the timing runs.
+Targets: scratch-lenet5 test accuracy >= 0.988 and within 0.1 point of torch lenet5's, its seconds per
+epoch <= 2x torch lenet5's, peak RSS <= 2 GiB; scratch-mlp within 0.3 points of torch mlp with the same
+settings, for both losses. Results are appended to ``--results`` (JSON lines) as they
 come, so ``--table`` can print the table of a run that was interrupted.
 """
 
@@ -22,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import resource
 import statistics
 import subprocess
@@ -37,7 +39,7 @@ from _mnist import find_mnist, mnist_arrays  # noqa: E402
 #: key -> (registry name of the torch twin, extra settings for both twins)
 CASES = {"lenet5": ("lenet5", {}), "mlp": ("mlp", {}), "mlp-squared": ("mlp", {"loss": "squared"}),
          "seed-cnn": ("seed-cnn", {}), "lstm": ("lstm", {}), "gru": ("gru", {})}
-TARGETS = {"lenet5": "acc >= 0.988, s/epoch <= 3x, peak <= 2 GiB", "mlp": "within 0.3 points",
+TARGETS = {"lenet5": "acc >= 0.988 and within 0.1 point, s/epoch <= 2x, peak <= 2 GiB", "mlp": "within 0.3 points",
            "mlp-squared": "within 0.3 points"}
 #: the text cases run on IMDB: both twins get the same seeded N training reviews (the scratch net uses all
 #: of them: max_train_samples=None) and are scored on the same seeded N test reviews
@@ -66,6 +68,7 @@ def job(spec: dict) -> dict:
     if spec["model"] in ("scratch-lstm", "scratch-gru"):
         params["max_train_samples"] = None
     model = create_model(spec["model"], random_state=spec["seed"], **params)
+    load0 = os.getloadavg()[0]
     t0, c0 = time.perf_counter(), time.process_time()
     model.fit(X, y)
     fit_s, cpu_s = time.perf_counter() - t0, time.process_time() - c0
@@ -73,7 +76,7 @@ def job(spec: dict) -> dict:
     epochs = [r["seconds"] for r in model.history_]
     return {**spec, "test_acc": acc, "fit_s": fit_s, "cpu_s": cpu_s, "epoch_s": epochs,
             "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "n_params": model.n_params_,
-            "train_acc": model.history_[-1]["accuracy"]}
+            "train_acc": model.history_[-1]["accuracy"], "load1": [load0, os.getloadavg()[0]]}
 
 
 def parse_value(text: str):
@@ -94,10 +97,14 @@ def spawn(spec: dict, threads: int) -> dict:
     return row
 
 
+KEPT = "Kept from an earlier run of this section"
+TABLE_HEAD = ["| case | threads | seed | model | test acc | s/epoch (full run, median) | s/epoch (alternating 1-epoch "
+              "runs, median) | scratch / torch | peak RSS MB | params | target | met |",
+              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+
+
 def table(rows: list[dict]) -> str:
-    lines = ["| case | threads | seed | model | test acc | s/epoch (full run, median) | s/epoch (alternating 1-epoch "
-             "runs, median) | scratch / torch | peak RSS MB | params | target | met |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = list(TABLE_HEAD)
     for key, threads, seed in dict.fromkeys((r["case"], r["threads"], r["seed"]) for r in rows):
         mine = [r for r in rows if (r["case"], r["threads"], r["seed"]) == (key, threads, seed)]
         full = {r["model"]: r for r in mine if r["kind"] == "full"}
@@ -116,7 +123,8 @@ def table(rows: list[dict]) -> str:
         if scratch in full and torch_name in full:
             a, b = full[scratch]["test_acc"], full[torch_name]["test_acc"]
             if key == "lenet5":
-                met = str(a >= 0.988 and ratio is not None and ratio <= 3 and full[scratch]["peak_mb"] <= 2048)
+                met = str(a >= 0.988 and a >= b - 0.001 and ratio is not None and ratio <= 2
+                          and full[scratch]["peak_mb"] <= 2048)
             elif key.startswith("mlp"):
                 met = str(abs(a - b) <= 0.003)
         for m in names:
@@ -127,7 +135,36 @@ def table(rows: list[dict]) -> str:
             lines[-1] += (f" {ratio:.2f} |" if ratio is not None and m == scratch else " |")
             lines[-1] += (f" {f['peak_mb']:.0f} | {f['n_params']:,} |" if f else " - | - |")
             lines[-1] += (f" {TARGETS.get(key, '')} | {met} |" if m == scratch else " | |")
+    loads = [x for r in rows if r["kind"] == "timing" for x in r.get("load1", [])]
+    if loads:
+        lines.append(f"\n1-minute load average at the start and end of the timing runs: {min(loads):.1f} to "
+                     f"{max(loads):.1f} (2 cores shared with other work; both sides of a ratio ran under it).")
     return "\n".join(lines)
+
+
+def kept_rows(section: str, measured: set[str]) -> str:
+    """The rows of the cases that this run did not measure, taken from the current BENCHMARKS.md section
+    ``section`` with the command and machine lines that produced them; "" when there are none."""
+    from _md import BENCHMARKS
+
+    m = re.search(rf"<!-- section:{re.escape(section)} -->(.*?)<!-- /section:{re.escape(section)} -->",
+                  BENCHMARKS.read_text() if BENCHMARKS.exists() else "", re.S)
+    if not m:
+        return ""
+    main_part, _, older = m.group(1).partition(KEPT)
+
+    def rows_of(text: str) -> list[str]:
+        return [ln for ln in text.splitlines() if ln.startswith("| ") and not ln.startswith("| case")
+                and ln.split("|")[1].strip() not in measured]
+
+    blocks = []
+    if rows_of(main_part):
+        how = [ln.strip() for ln in main_part.splitlines() if ln.startswith(("Command:", "Machine:"))]
+        blocks.append("\n".join([*how, "", *TABLE_HEAD, *rows_of(main_part)]))
+    if older and rows_of(older):  # what the previous section had itself kept: its own command lines stay with it
+        how = [ln.strip() for ln in older.splitlines() if ln.startswith(("Command:", "Machine:"))]
+        blocks.append("\n".join([*how, "", *TABLE_HEAD, *rows_of(older)]))
+    return "".join(f"\n\n{KEPT} (not re-measured by the command above):\n\n{b}" for b in blocks)
 
 
 def main() -> None:
@@ -143,6 +180,8 @@ def main() -> None:
     ap.add_argument("--table", action="store_true", help="only print the table of --results")
     ap.add_argument("--merge", type=Path, nargs="*", default=[], help="more result files to put in the table")
     ap.add_argument("--write", action="store_true", help="also write the table into BENCHMARKS.md")
+    ap.add_argument("--keep", action="store_true",
+                    help="with --write: keep the section's rows of the cases this run did not measure (marked as kept)")
     ap.add_argument("--section", default=None,
                     help="BENCHMARKS.md section (default: scratch-nets, or scratch-nets-text when only lstm/gru ran)")
     args = ap.parse_args()
@@ -184,6 +223,8 @@ def main() -> None:
         section = args.section or ("scratch-nets-text" if text_only else "scratch-nets")
         title = ("Scratch recurrent nets vs their torch twins (IMDB: 6,250 training reviews, 5,000 test reviews)"
                  if text_only else "Scratch neural nets vs their torch twins (MNIST)")
+        if args.keep:
+            body += kept_rows(section, {r["case"] for r in rows})
         update_section(section, title, body)
 
 
