@@ -17,6 +17,7 @@ import multiprocessing as mp
 import os
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Any, Iterator
@@ -61,12 +62,14 @@ def _worker_main(conn: Connection, warm: tuple[str, ...] = (), driver_pid: int |
     from .. import contract, models  # noqa: F401  (warm-up: imports are not charged to the first trial)
     from .trial import run_trial
 
-    for module in warm:  # the suite's model modules (scikit-learn, torch ...), while the driver plans
-        try:
-            importlib.import_module(module)
-        except Exception:  # noqa: BLE001 - the trial that needs it reports the error
-            pass
+    def import_all(modules: tuple[str, ...]) -> None:
+        for module in modules:  # the suite's model modules (scikit-learn, torch ...), while the driver plans
+            try:
+                importlib.import_module(module)
+            except Exception:  # noqa: BLE001 - the trial that needs it reports the error
+                pass
 
+    import_all(warm)
     lock = threading.Lock()
 
     def send(msg: Any) -> None:
@@ -88,6 +91,9 @@ def _worker_main(conn: Connection, warm: tuple[str, ...] = (), driver_pid: int |
                     pass
             conn.close()
             os._exit(0)
+        if msg[0] == "warm":  # an early worker adopted by an executor: the suite's model modules
+            import_all(msg[1])
+            continue
         job_id, spec, ctx, threads, runtime = msg
         send((job_id, None))  # started: the time budget counts from here, not from process spawn
         watcher = _HistoryWatcher(job_id, send)
@@ -161,6 +167,38 @@ class _Worker:
     history: list[dict[str, Any]] = field(default_factory=list)  # epochs streamed so far by the running trial
 
 
+def _start_worker(ctx: Any, warm: tuple[str, ...]) -> _Worker:
+    parent, child = ctx.Pipe()
+    proc = ctx.Process(target=_worker_main, args=(child, warm, os.getpid()), daemon=True)
+    proc.start()
+    child.close()
+    return _Worker(proc, parent)
+
+
+# Workers started before their executor exists. Each takes about a second to start (most of it importing
+# scikit-learn, which pulls in SciPy and pandas); `classbench run` starts them first thing, so that this
+# overlaps the driver's own start-up (its imports, checking the suite, setting up the results database)
+# on another core instead of following it.
+_EARLY: list[_Worker] = []
+
+
+@contextmanager
+def early_workers(n: int) -> Iterator[None]:
+    """Start ``n`` local workers now for the :class:`LocalExecutor` made inside the block to take over (it
+    sends them the suite's model modules to import); those not taken are stopped when the block ends
+    (an error before the suite ran, or another executor). Only from the thread that will run the suite:
+    a worker dies with the thread that started it (see ``_die_with_driver``)."""
+    started = [_start_worker(mp.get_context("spawn"), ()) for _ in range(max(0, n))]
+    _EARLY.extend(started)
+    try:
+        yield
+    finally:
+        for w in started:
+            if any(x is w for x in _EARLY):
+                _EARLY[:] = [x for x in _EARLY if x is not w]
+                LocalExecutor._kill(w)
+
+
 @dataclass
 class Event:
     """What happened to a job: ``result`` is the trial's result dict, or None when the job just started."""
@@ -195,11 +233,15 @@ class LocalExecutor:
             self._pool.append(self._spawn())
 
     def _spawn(self) -> _Worker:
-        parent, child = self._ctx.Pipe()
-        proc = self._ctx.Process(target=_worker_main, args=(child, self._warm, os.getpid()), daemon=True)
-        proc.start()
-        child.close()
-        return _Worker(proc, parent)
+        while _EARLY:  # a worker started before this executor existed (early_workers): take it over
+            w = _EARLY.pop(0)
+            try:
+                if self._warm:
+                    w.conn.send(("warm", self._warm))
+                return w
+            except OSError:  # it died meanwhile: start a fresh one
+                self._kill(w)
+        return _start_worker(self._ctx, self._warm)
 
     # Short trials are queued: a worker that runs a trial of a kind known to take under `queue_below`
     # seconds already holds the next one in its pipe, so it starts it the moment it sends its result,
