@@ -36,6 +36,7 @@ CONFIGS: dict[str, list[dict[str, Any]]] = {
     "mlp": [{**_SMALL_MLP, **_CPU}],
     "lenet5": [{"epochs": 1, "batch_size": 16, **_CPU}],
     "seed-cnn": [{"epochs": 1, "batch_size": 16, **_CPU}],
+    "modern-cnn": [{"epochs": 1, "batch_size": 16, "width": 4, **_CPU}],
     "face-cnn": [{"epochs": 1, "batch_size": 16, "channels": 4, **_CPU}],
     "lstm": [{**_TINY_TEXT, "units": 4, **_CPU}],
     "gru": [{**_TINY_TEXT, "units": 4, **_CPU}],

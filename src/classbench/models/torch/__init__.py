@@ -1,6 +1,6 @@
 """The PyTorch family, registered lazily: importing this package does not import torch.
 
-The classes live in ``vision.py``; the shared training loop in ``training.py``.
+The classes live in ``vision.py`` (``modern-cnn`` in ``modern.py``); the shared training loop in ``training.py``.
 """
 
 from __future__ import annotations
@@ -30,10 +30,17 @@ for _name, _cls, _modalities, _summary in [
         "LeNet-5 (LeCun 1998): C1 6@5x5, pool, C3 16@5x5, pool, 120, 84 (PyTorch; relu|tanh, max|avg)",
     ),
     (
+        "modern-cnn",
+        "ModernCNN",
+        ("image",),
+        "Compact modern CNN: batch norm, 3x3 stacks, global pooling, affine augmentation, label smoothing (PyTorch)",
+    ),
+    (
         "mlp",
         "MLP",
         ("image", "tabular"),
         "Multilayer perceptron, hidden (256, 256), relu|sigmoid|tanh|none, cross-entropy or squared loss (PyTorch)",
     ),
 ]:
-    MODELS.register_lazy(_name, f"{_M}:{_cls}", family="torch", modalities=_modalities, summary=_summary)
+    _module = "classbench.models.torch.modern" if _cls == "ModernCNN" else _M
+    MODELS.register_lazy(_name, f"{_module}:{_cls}", family="torch", modalities=_modalities, summary=_summary)

@@ -26,7 +26,7 @@ from ...datasets.base import stratified_holdout
 from ...errors import UserError
 from ...params import Param
 from ..neural_params import TRAINING_PARAMS, epoch_done
-from .functional import augment_shift, channels_last_if_conv, lr_factor, random_shift
+from .functional import augment_shift, channels_last_if_conv, lr_factor, random_affine, random_shift
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
 PRECISIONS = ("auto", "float32", "bfloat16")
@@ -181,6 +181,9 @@ class TorchClassifier(Classifier):
                 return F.mse_loss(torch.softmax(logits, dim=1), onehot)
 
             return squared
+        smoothing = float(getattr(self, "label_smoothing", 0.0))
+        if smoothing > 0:  # targets (1 - e) on the true class + e / k everywhere (Szegedy et al. 2016)
+            return lambda logits, target: F.cross_entropy(logits, target, label_smoothing=smoothing)
         return F.cross_entropy
 
     def _optimizer(self, module: nn.Module, p: dict[str, Any]) -> torch.optim.Optimizer:
@@ -218,9 +221,10 @@ class TorchClassifier(Classifier):
         if self.precision_ == "bfloat16":
             autocast = torch.autocast(device.type, dtype=torch.bfloat16)
         rng = np.random.default_rng(seed)
-        augment = bool(getattr(self, "augment", False)) and Xt.ndim == 4
-        shift = augment_shift(X.shape[2:]) if augment else 0
-        augment = shift > 0
+        mode = getattr(self, "augment", False)  # True / "shift": random shifts; "affine": random affine maps
+        shift = augment_shift(X.shape[2:]) if Xt.ndim == 4 and mode not in (False, "none") else 0
+        augment = shift > 0 and mode != "affine"  # images under 14 px are never distorted
+        affine = shift > 0 and mode == "affine"
         patience, best_loss, best_state, bad = p["early_stopping"], math.inf, None, 0
         history: list[dict[str, Any]] = []
         self.history_ = history  # filled epoch by epoch: a watcher (the local executor) can read it during fit
@@ -241,6 +245,8 @@ class TorchClassifier(Classifier):
                 xb, yb = Xt[idx], yt[idx]
                 if augment:
                     xb = random_shift(xb, rng.integers(-shift, shift + 1, size=(len(idx), 2)), shift)
+                elif affine:
+                    xb = random_affine(xb, rng)
                 xb = xb.contiguous(memory_format=fmt)
                 lr_now = p["lr"] * lr_factor(p["lr_schedule"], step, total)
                 for group in opt.param_groups:

@@ -16,7 +16,16 @@ from ...params import Param, TuneRange
 from .training import LOSSES, TorchClassifier, torch_space
 
 _DROPOUT = Param(float, low=0.0, high=0.9, doc="dropout probability before the output layer(s)")
-_AUGMENT = Param(bool, doc="shift training images at random each epoch, up to 2 px per 28 px of side (none under 14 px)")
+_AUGMENT = Param(
+    "choice",
+    choices=(False, True, "none", "shift", "affine"),
+    doc="training images each epoch: true/'shift' = shifted at random up to 2 px per 28 px of side; 'affine' = "
+        "randomly rotated (+-10 deg), zoomed (+-10%), sheared and shifted; false/'none' = as they are "
+        "(never under 14 px)",
+    tune=TuneRange(choices=("none", "shift", "affine")),
+)
+_SMOOTHING = Param(float, low=0.0, high=0.5, doc="label smoothing: share of each target spread over all classes",
+                   tune=TuneRange(0.0, 0.2))
 
 
 def _pooled(name: str, size: int, axis: str) -> int:
@@ -34,13 +43,14 @@ class SeedCNN(TorchClassifier):
 
     image_only = True
     modalities = frozenset({"image"})
-    param_space = torch_space(dropout=_DROPOUT, augment=_AUGMENT)
+    param_space = torch_space(dropout=_DROPOUT, augment=_AUGMENT, label_smoothing=_SMOOTHING)
 
     def __init__(
         self,
         *,
         dropout: float = 0.4,
-        augment: bool = True,
+        augment: bool | str = True,
+        label_smoothing: float = 0.0,
         epochs: int = 5,
         batch_size: int = 64,
         lr: float = 2e-3,
@@ -57,6 +67,7 @@ class SeedCNN(TorchClassifier):
     ) -> None:
         self.dropout = dropout
         self.augment = augment
+        self.label_smoothing = label_smoothing
         self.epochs = epochs
         self.batch_size = batch_size
         self.lr = lr
@@ -105,6 +116,7 @@ class LeNet5(TorchClassifier):
         activation=Param(str, choices=("relu", "tanh"), doc="hidden-unit nonlinearity"),
         pooling=Param(str, choices=("max", "avg"), doc="subsampling in S2 and S4"),
         augment=_AUGMENT,
+        label_smoothing=_SMOOTHING,
     )
 
     def __init__(
@@ -112,7 +124,8 @@ class LeNet5(TorchClassifier):
         *,
         activation: str = "relu",
         pooling: str = "max",
-        augment: bool = True,
+        augment: bool | str = True,
+        label_smoothing: float = 0.0,
         epochs: int = 12,
         batch_size: int = 128,
         lr: float = 3e-3,
@@ -130,6 +143,7 @@ class LeNet5(TorchClassifier):
         self.activation = activation
         self.pooling = pooling
         self.augment = augment
+        self.label_smoothing = label_smoothing
         self.epochs = epochs
         self.batch_size = batch_size
         self.lr = lr
