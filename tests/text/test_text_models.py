@@ -26,6 +26,7 @@ FAST: dict[str, dict] = {
     "text-cnn": {**SMALL, "filters": 8, "epochs": 4, "lr": 1e-2, "dropout": 0.2},
     "tfidf-logreg": {},
     "nbsvm": {},
+    "nbsvm3": {},
 }
 def _ours(entry) -> bool:
     target = entry.target if isinstance(entry.target, str) else f"{entry.target.__module__}:"
@@ -96,7 +97,7 @@ def test_predict_proba_and_determinism(name, fitted, task):
         np.testing.assert_array_equal(p, again.predict_proba(Xt))
         np.testing.assert_array_equal(model.classes_[p.argmax(1)], model.predict(Xt))
     else:
-        assert name == "nbsvm" and model.loss == "svm"
+        assert name.startswith("nbsvm") and model.loss == "svm"
     np.testing.assert_array_equal(model.predict(Xt), again.predict(Xt))
 
 
@@ -171,6 +172,22 @@ def test_rnn_options_and_bigrams(task):
         assert other.module_.emb.sparse == (opt == "sgd") and other.predict(Xt).shape == (len(Xt),)
     with pytest.raises(UserError, match="ngrams"):
         create_model("embedding-bag", ngrams=3)
+
+
+def test_nbsvm3_is_the_interpolated_svm_on_trigrams():
+    from sklearn.svm import LinearSVC
+
+    X, y = make_texts(120, seed=4)
+    model = create_model("nbsvm3").fit(X, y)
+    assert model.counter_.ngram_max == 3 and any(k >= (len(model.counter_.index) + 1) ** 2 for k in model.counter_.keys)
+    counts = model.counter_.transform(X)  # binary 1..3-grams; r from the smoothed per-class counts
+    p = 1.0 + np.asarray(counts[y == "pos"].sum(0)).ravel()
+    q = 1.0 + np.asarray(counts[y == "neg"].sum(0)).ravel()
+    np.testing.assert_allclose(model.r_[0], np.log(p / p.sum()) - np.log(q / q.sum()), rtol=1e-5)
+    svm = LinearSVC(C=0.03, random_state=0).fit(counts.multiply(model.r_[0][None, :]).tocsr(), y == "pos")
+    w = svm.coef_.ravel()
+    np.testing.assert_allclose(model.coef_[0], 0.9 * np.abs(w).mean() + 0.1 * w, rtol=1e-5)
+    np.testing.assert_allclose(model.intercept_[0], 0.1 * svm.intercept_[0], rtol=1e-5)
 
 
 def test_nbsvm_svm_variant_and_multiclass():

@@ -23,6 +23,8 @@ for _name, _target, _family, _summary in [
      "TF-IDF of word 1-2-grams (sublinear tf) + logistic regression"),
     ("nbsvm", "linear:NBSVM", "sklearn",
      "NBSVM (Wang & Manning 2012): NB log-count ratios on binary 1-2-grams + logistic (loss=svm: interpolated SVM)"),
+    ("nbsvm3", "linear:NBSVM3", "sklearn",
+     "NBSVM on binary 1-3-grams (Mesnil et al. 2015) + interpolated SVM (C 0.03, beta 0.1): IMDB's most accurate"),
 ]:
     _module, _cls = _target.split(":")
     MODELS.register_lazy(_name, f"{__name__}.{_module}:{_cls}", family=_family, modalities=_T, summary=_summary)

@@ -7,6 +7,10 @@
   magnitude, w' = (1 - beta) * mean|w| + beta * w, b' = beta * b (``loss="svm"``), or an L2 logistic
   regression on the same features (``loss="logreg"``, the default: the variant of Mesnil et al. 2014,
   as accurate on IMDB, faster to train, and it gives probabilities). More than two classes: one-vs-rest.
+- ``NBSVM3``: ``NBSVM`` on binarised 1..3-grams (Mesnil et al. 2015's NBSVM-uni-bi-tri) with the
+  interpolated SVM, C = 0.03 and beta = 0.1, chosen on validation splits of IMDB's training reviews
+  (20,000 fitted / 5,000 held out, two seeds): 0.922 there against 0.912 for ``NBSVM``'s defaults on
+  the same 1..3-grams. About 3x slower to fit than ``NBSVM`` (four times as many features).
 """
 
 from __future__ import annotations
@@ -208,3 +212,13 @@ class NBSVM(_NgramLinear):
             return np.column_stack([1 - p1, p1])
         e = 1.0 / (1.0 + np.exp(-d))  # one-vs-rest, normalised as scikit-learn's ovr logistic does
         return e / e.sum(axis=1, keepdims=True)
+
+
+class NBSVM3(NBSVM):
+    """``NBSVM`` on 1..3-grams with the interpolated SVM (C 0.03, beta 0.1); see the module docstring."""
+
+    def __init__(self, ngram_max: int = 3, min_df: int = 1, max_features: int | None = None, C: float = 0.03,
+                 alpha: float = 1.0, beta: float = 0.1, loss: str = "svm", max_iter: int = 1000,
+                 random_state: int | None = 0):
+        super().__init__(ngram_max=ngram_max, min_df=min_df, max_features=max_features, C=C, alpha=alpha,
+                         beta=beta, loss=loss, max_iter=max_iter, random_state=random_state)
