@@ -7,7 +7,10 @@ encoding and stratified validation split, the same shuffling and augmentation st
 optimizers (``engine.optim`` reproduces torch.optim's updates), per-step learning-rate schedules,
 early stopping and per-epoch ``history_``. Weights and dropout masks come from their own seeded
 generators. Training runs in float32; BLAS threads follow ``CLASSBENCH_THREADS`` (capped per model by
-``max_blas_threads``).
+``max_blas_threads``). A model with ``batch_shards > 1`` (scratch-lenet5: 2) trains each batch as that many
+fixed pieces on replicas sharing the weights, in up to ``CLASSBENCH_THREADS`` Python threads
+(:mod:`.shards`); the pieces, not the threads, fix the arithmetic, so the result is the same on any
+thread count.
 
 A model subclasses :class:`ScratchNetClassifier` and builds its engine network in
 ``_build_net(input_shape, n_classes, seed, dtype)``.
