@@ -151,7 +151,12 @@ class LSTM(_RNN):
     """The notebook's LSTM: embedding 50, dropout 0.2, LSTM 32, RMSprop, 5 epochs, batch 32, 20% validation,
     10,000 words, reviews cut to their last 256 tokens (Keras' ``pad_sequences`` keeps a long review's end,
     where the verdict usually is; the state is read at the last real token, so padding sits after it);
-    Keras' initialisation. Optionally bidirectional and stacked."""
+    Keras' initialisation. Optionally bidirectional and stacked.
+
+    Same net, better training (``benchmarks/imdb.py``'s ``lstm`` and ``gru``): ``maxlen=400, epochs=6,
+    lr=2e-3, lr_schedule="cosine", validation_fraction=0`` (all training reviews fitted). Chosen on
+    5,000 held-out training reviews (20,000 fitted): 0.895 for the LSTM and 0.905 for the GRU there,
+    against 0.880 for the LSTM with the notebook's settings."""
 
     cell = "lstm"
 
