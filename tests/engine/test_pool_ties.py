@@ -52,3 +52,22 @@ def test_ties_agree_with_torch_cpu(torch, assert_case, k, stride, padding):
     rows = np.arange(ho)[:, None] * sh - ph + arg // kw
     cols = np.arange(wo)[None, :] * sw - pw + arg % kw
     np.testing.assert_array_equal(rows * x.shape[3] + cols, idx.numpy(), err_msg="argmax differs from torch's")
+
+
+@pytest.mark.parametrize("k,stride", [(2, 2), (3, 1)])
+def test_nan_wins_its_window_like_torch_cpu(torch, k, stride):
+    """A NaN is the maximum of its window (the last NaN when there are several), as in torch's CPU kernel:
+    same outputs, same gradients, same argmax indices."""
+    rng = np.random.default_rng(3)
+    x = rng.integers(0, 3, size=(2, 2, 6, 6)).astype(np.float32)
+    x[0, 0, 0, 1] = x[0, 1, 3, 2] = x[0, 1, 3, 3] = x[1, 0, 5, 5] = np.nan
+    out, dx = _dx(x, k, stride)
+    xt = torch.as_tensor(x).requires_grad_()
+    ref, idx = torch.nn.functional.max_pool2d(xt, k, stride, return_indices=True)
+    ref.sum().backward()
+    np.testing.assert_array_equal(out, ref.detach().numpy())  # NaN == NaN here
+    np.testing.assert_array_equal(dx, xt.grad.numpy())
+    _, (arg, _, (kh, kw, sh, sw, ph, pw, ho, wo)) = F.maxpool2d_forward(x, k, stride)
+    rows = np.arange(ho)[:, None] * sh + arg // kw
+    cols = np.arange(wo)[None, :] * sw + arg % kw
+    np.testing.assert_array_equal(rows * x.shape[3] + cols, idx.numpy())
