@@ -48,7 +48,7 @@ def test_sharded_step_is_the_unsharded_step(shards):
             plain.backward(loss_a.backward())
             grads_a = copy.deepcopy(plain.grads)
             opt_a.step(plain.params, plain.grads)
-            lb, logits_b = sharded.train_step(loss_b, opt_b, x, None, y)
+            lb, logits_b = sharded.train_step(loss_b, opt_b, lambda s: (x[s], None), y)
             assert lb == pytest.approx(la, rel=1e-12)
             np.testing.assert_allclose(logits_b, logits_a, rtol=1e-12, atol=1e-14)
             for k in grads_a:  # replica 0's own gradient covers only its piece: the sum is what counts
@@ -67,7 +67,7 @@ def test_thread_count_does_not_change_a_bit():
         sharded = ShardedNet(net, lambda: _lenet(dtype=np.float32), 2, threads=threads)
         opt, loss = optim.Adam(1e-2), L.SoftmaxCrossEntropy()
         for _ in range(3):
-            sharded.train_step(loss, opt, x, None, y)
+            sharded.train_step(loss, opt, lambda s: (x[s], None), y)
         sharded.close()
         weights.append(net.state_dict())
     for k in weights[0]:
@@ -81,7 +81,7 @@ def test_replicas_share_the_weights_not_the_gradients():
     for k, v in net.params.items():
         assert rep.params[k] is v, k
     x, y = _batch()
-    sharded.train_step(L.SoftmaxCrossEntropy(), optim.SGD(0.1), x, None, y)
+    sharded.train_step(L.SoftmaxCrossEntropy(), optim.SGD(0.1), lambda s: (x[s], None), y)
     assert all(a is not b for a, b in zip(net.grads.values(), rep.grads.values()))
     sharded.close()
     assert sharded.nets == [net] and all(layer._cache is None for layer in net.layers)
@@ -102,7 +102,7 @@ def test_an_error_in_a_thread_reaches_the_caller():
     x[-1, 0, 0, 0] = np.nan  # in the second piece only
     sharded = ShardedNet(_lenet(), lambda: _lenet(), 2, threads=2)
     with pytest.raises(EngineError, match="not finite"):
-        sharded.train_step(L.SoftmaxCrossEntropy(), optim.SGD(0.1), x, None, y)
+        sharded.train_step(L.SoftmaxCrossEntropy(), optim.SGD(0.1), lambda s: (x[s], None), y)
     sharded.close()
 
 

@@ -71,20 +71,20 @@ class ShardedNet:
         futures = [self._pool.submit(contextvars.copy_context().run, fn, *job) for job in jobs]
         return [f.result() for f in futures]
 
-    def train_step(self, loss_fn: Any, opt: Any, inp: np.ndarray, mask: np.ndarray | None,
+    def train_step(self, loss_fn: Any, opt: Any, piece: Callable[[slice], tuple[np.ndarray, np.ndarray | None]],
                    yb: np.ndarray) -> tuple[float, np.ndarray]:
         """Forward every shard, the loss over the whole batch, backward every shard, one optimiser step
         with the summed gradients. Returns (mean loss, logits of shape (n, k)).
 
         Parameters
         ----------
-        inp : array of shape (n, ...), the net's input for the batch
-        mask : array of shape (n, t) or None, a padding mask sliced like ``inp``
-        yb : int array of shape (n,)
+        piece : ``piece(s)`` -> (net input, padding mask or None) for the rows ``s`` (a slice) of the batch;
+            called in the shard's thread, so gathering and augmenting the rows run in parallel too
+        yb : int array of shape (n,), the labels of the whole batch
         """
-        pieces = bounds(len(inp), len(self.nets))
+        pieces = bounds(len(yb), len(self.nets))
         jobs = [(net, s) for net, s in zip(self.nets, pieces)]
-        outs = self._map(lambda net, s: net.forward(inp[s], None if mask is None else mask[s]), jobs)
+        outs = self._map(lambda net, s: net.forward(*piece(s)), jobs)
         logits = outs[0] if len(outs) == 1 else np.concatenate(outs)
         loss = loss_fn.forward(logits, yb)
         dlogits = loss_fn.backward()

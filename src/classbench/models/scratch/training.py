@@ -58,6 +58,12 @@ def random_shift(x: np.ndarray, shifts: np.ndarray, pad: int) -> np.ndarray:
     return windows[np.arange(n), :, pad - shifts[:, 0], pad - shifts[:, 1]]
 
 
+def _batch(X: np.ndarray, idx: np.ndarray, shifts: np.ndarray | None, pad: int) -> np.ndarray:
+    """Rows ``idx`` of X (shape (n, ...)), each image shifted by its row of ``shifts`` (len(idx), 2) if given."""
+    xb = X[idx]
+    return xb if shifts is None else random_shift(xb, shifts, pad)
+
+
 def threads() -> int:
     """BLAS threads for training and prediction: ``CLASSBENCH_THREADS``, else every core."""
     raw = os.environ.get("CLASSBENCH_THREADS", str(os.cpu_count() or 1))
@@ -278,17 +284,17 @@ class ScratchNetClassifier(Classifier):
                 bar = tqdm(total=steps, desc=f"{self._name} epoch {epoch}/{epochs}", unit="batch", leave=True)
             for b in range(steps):
                 idx = perm[b * bs : (b + 1) * bs]
-                xb, yb = X[idx], y[idx]
-                if augment:
-                    xb = random_shift(xb, rng.integers(-shift, shift + 1, size=(len(idx), 2)), shift)
+                yb = y[idx]
+                shifts = rng.integers(-shift, shift + 1, size=(len(idx), 2)) if augment else None
                 lr_now = p["lr"] * lr_factor(p["lr_schedule"], step, total)
                 opt.lr = lr_now
                 try:
                     with np.errstate(over="ignore", invalid="ignore"):  # the engine reports NaN/Inf itself
                         if sharded is None:
-                            loss, logits = self._train_step(net, loss_fn, opt, xb, yb)
-                        else:
-                            loss, logits = sharded.train_step(loss_fn, opt, *self._net_input(xb), yb)
+                            loss, logits = self._train_step(net, loss_fn, opt, _batch(X, idx, shifts, shift), yb)
+                        else:  # each piece gathers and shifts its own images, in its own thread
+                            loss, logits = sharded.train_step(loss_fn, opt, lambda s, idx=idx, shifts=shifts: (
+                                self._net_input(_batch(X, idx[s], None if shifts is None else shifts[s], shift))), yb)
                 except EngineError as exc:
                     if bar is not None:
                         bar.close()
