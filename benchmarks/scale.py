@@ -1,6 +1,7 @@
 """Executor overhead and scaling (issue 7).
 
-Usage: CLASSBENCH_DATA=/path/to/datasets .venv/bin/python benchmarks/scale.py [--overhead-only]
+Usage: CLASSBENCH_DATA=/path/to/datasets flock /tmp/classbench-bench.lock .venv/bin/python benchmarks/scale.py
+       [--overhead-only]   (part 1 only; the section keeps part 2's rows from the last full run, dated)
 
 1. Overhead: 200 tiny trials (logistic regression on ~500 digits, 200 seeds) on the local executor with one
    worker, three times (the median run is reported). A trial's time is its whole run in the worker (split,
@@ -9,7 +10,11 @@ Usage: CLASSBENCH_DATA=/path/to/datasets .venv/bin/python benchmarks/scale.py [-
    scikit-learn imported by driver and worker), the trials themselves with the executor's hand-offs
    (first to last progress line), and exit. Overhead = wall / summed trial times - 1, for the whole
    command and for the executor once it runs (first to last progress line, against the trial times of
-   trials 2..200).
+   trials 2..200). Beside it, the floors of the start-up, each a bare command (median of 3): the
+   interpreter alone, ``import sklearn.base``, and everything a worker imports before its first trial (what
+   `classbench run` overlaps with the driver's own start-up by starting its workers first thing). The 1-minute
+   load average before and after the runs is recorded: on this 2-core machine, others' load slows the trials
+   (two BLAS threads each) far more than the start-up, so the figure depends on it.
 2. Scaling: a 20-trial CPU-bound suite (single-threaded liblinear linear SVM on 20,000 MNIST images, 20 seeds)
    with `--workers 1` (local), `--workers 2` (local) and `--executor ray` (a local Ray instance, 2 CPUs);
    speed-up over `--workers 1`, and whether the leaderboards are identical.
@@ -56,8 +61,32 @@ def run_timed(*args: str) -> tuple[float, list[float]]:
 
 def _timed(cmd: list[str]) -> float:
     t0 = time.perf_counter()
-    subprocess.run(cmd, check=True)
+    subprocess.run(cmd, check=True, cwd=ROOT)
     return time.perf_counter() - t0
+
+
+def _floor(code: str) -> float:
+    """Median of 3 wall times of ``python -c code``."""
+    return sorted(_timed([str(ROOT / ".venv" / "bin" / "python"), "-c", code]) for _ in range(3))[1]
+
+
+# what a worker imports before it can run its first trial (executors._worker_main, the spawn bootstrap)
+WORKER_IMPORTS = ("import multiprocessing.spawn, classbench.bench.executors, classbench.contract, classbench.models, "
+                  "classbench.bench.trial, classbench.models.classical.estimators")
+
+
+def _kept_scaling_rows() -> list[str]:
+    """Part 2's rows of the current section, with the date of the run that measured them."""
+    from _md import BENCHMARKS
+
+    text = BENCHMARKS.read_text() if BENCHMARKS.exists() else ""
+    section = text.partition("<!-- section:scale -->")[2].partition("<!-- /section:scale -->")[0]
+    date = next((ln.split(", ")[-1] for ln in section.splitlines() if ln.startswith("Machine:")), "?")
+    rows = [ln for ln in section.splitlines() if ln.startswith(("| 20 CPU-bound", "| same, ", "| identical "))]
+    if rows and "(part 2 not re-run" not in rows[0]:
+        rows[0] = rows[0].replace("| 20 CPU-bound", f"| (part 2 not re-run by --overhead-only: measured {date}) "
+                                                   f"20 CPU-bound", 1)
+    return rows
 
 
 def board(out: Path) -> list[tuple[str, str, str]]:
@@ -84,12 +113,14 @@ def main() -> None:
     lines = []
     tiny = ["--dataset", "digits", "--set", "digits.test_fraction=0.72", "--model", "logreg", "--seeds", "200"]
     runs = []
+    load0 = os.getloadavg()[0]
     for i in range(3):
         wall, marks = run_timed(*tiny, "--out", str(OUT / f"overhead{i}"))
         trials, inner = trial_seconds(OUT / f"overhead{i}")
         runs.append((wall / sum(trials) - 1, wall, marks, trials, inner))
     total, wall, marks, trials, inner = sorted(runs, key=lambda r: r[0])[1]
-    floor = sorted(_timed([str(ROOT / ".venv" / "bin" / "python"), "-c", "import sklearn.base"]) for _ in range(3))[1]
+    load1 = os.getloadavg()[0]
+    bare, floor, worker = _floor("pass"), _floor("import sklearn.base"), _floor(WORKER_IMPORTS)
     whole = sum(trials)
     startup = marks[0] - trials[0]  # the first trial started when its line came, less its own time
     steady = 100 * ((marks[-1] - marks[0]) / (whole - trials[0]) - 1)
@@ -99,14 +130,22 @@ def main() -> None:
               f"runs: {', '.join(f'{100 * r[0]:.0f}%' for r in runs)}): wall {wall:.2f} s; summed trial times "
               f"{whole:.2f} s (of which train + predict {inner:.2f} s) | overhead {100 * total:.0f}% | ≤ 20% | "
               f"{'yes' if total <= 0.2 else 'NO'} |",
+              f"| 1-minute load average before / after the 3 runs (2 cores; run under `flock /tmp/classbench-bench.lock`); "
+              f"median trial time. Others' load slows a tiny trial (two BLAS threads) far more than the start-up, "
+              f"so the ratio falls as load rises: compare runs at similar load | {load0:.2f} / {load1:.2f}; "
+              f"{1000 * sorted(trials)[len(trials) // 2]:.0f} ms per trial | | |",
               f"| where the whole command's extra {wall - whole:.2f} s went: start-up until the first trial starts "
-              f"(interpreter; scikit-learn imported by driver and worker) {startup:.2f} s; hand-offs between "
+              f"(interpreter; scikit-learn imported by driver and worker at once: the workers start first thing) {startup:.2f} s; hand-offs between "
               f"trials {gap * (len(trials) - 1) / 1000:.2f} s; exit {wall - marks[-1]:.2f} s | | | |",
-              f"| of that start-up, a bare `python -c 'import sklearn.base'` (median of 3) | {floor:.2f} s | | |",
+              f"| floors of that start-up, bare commands (median of 3): `python -c pass`; `python -c 'import "
+              f"sklearn.base'`; a worker's imports before its first trial (spawn bootstrap, numpy, SciPy, pandas, "
+              f"scikit-learn, classbench) | {bare:.2f} s; {floor:.2f} s; {worker:.2f} s | | |",
+              f"| ≤ 20% would leave {0.2 * whole:.2f} s for everything but the trials; the worker's bare imports "
+              f"alone take {worker:.2f} s, and its first trial cannot start before them | | | |",
               f"| the executor once running: first to last trial, against the trial times of trials 2-200 | "
               f"overhead {steady:.1f}% ({gap:.2f} ms per trial) | ≤ 20% | {'yes' if steady <= 20 else 'NO'} |"]
-    if "--overhead-only" in sys.argv:  # a quick look: print, write nothing
-        print("\n".join(lines))
+    if "--overhead-only" in sys.argv:  # part 1 only: part 2's rows stay as last measured (dated)
+        update_section("scale", "Executors: overhead and scaling", "\n".join(lines + _kept_scaling_rows()))
         return
     suite = ["--dataset", "mnist", "--set", "mnist.n_train=20000", "--model", "linear-svm", "--seeds", "20"]
     t1 = run(*suite, "--workers", "1", "--out", str(OUT / "w1"))
