@@ -157,13 +157,13 @@ def kept_rows(section: str, measured: set[str]) -> str:
         return [ln for ln in text.splitlines() if ln.startswith("| ") and not ln.startswith("| case")
                 and ln.split("|")[1].strip() not in measured]
 
-    blocks = []
-    if rows_of(main_part):
-        how = [ln.strip() for ln in main_part.splitlines() if ln.startswith(("Command:", "Machine:"))]
-        blocks.append("\n".join([*how, "", *TABLE_HEAD, *rows_of(main_part)]))
-    if older and rows_of(older):  # what the previous section had itself kept: its own command lines stay with it
-        how = [ln.strip() for ln in older.splitlines() if ln.startswith(("Command:", "Machine:"))]
-        blocks.append("\n".join([*how, "", *TABLE_HEAD, *rows_of(older)]))
+    def block(text: str) -> str:  # its command and machine, the kept rows, its load-average line
+        how = [ln.strip() for ln in text.splitlines() if ln.startswith(("Command:", "Machine:"))]
+        load = [ln.strip() for ln in text.splitlines() if ln.startswith("1-minute load")]
+        return "\n".join([*how, "", *TABLE_HEAD, *rows_of(text), *([""] + load if load else [])])
+
+    # what the previous section had itself kept keeps its own command lines
+    blocks = [block(text) for text in (main_part, older) if text and rows_of(text)]
     return "".join(f"\n\n{KEPT} (not re-measured by the command above):\n\n{b}" for b in blocks)
 
 
