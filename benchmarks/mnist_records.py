@@ -4,6 +4,11 @@ Usage:
   CLASSBENCH_DATA=../shared/datasets .venv/bin/python benchmarks/mnist_records.py run MODEL SEED
       [--threads N] [--set PARAM=VALUE ...] [--results FILE]
   .venv/bin/python benchmarks/mnist_records.py table [--results FILE] [--write]
+  CLASSBENCH_DATA=../shared/datasets .venv/bin/python benchmarks/mnist_records.py all [--results FILE] [--write]
+
+``all`` is the issue's protocol with every model's defaults: modern-cnn (which trains on one thread) with seeds
+0, 1, 2, two at a time; then seed-cnn and lenet5 on 2 threads, one run at a time (their time is the wall time,
+so run ``all`` on an otherwise idle machine); then ``table``.
 
 ``run`` trains one model with one seed through classbench's own model class (``create_model``) and appends
 a JSON line: test accuracy, training wall time, training CPU time of the process, the threads used and the
@@ -18,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -107,6 +113,24 @@ def table(args: argparse.Namespace) -> str:
     return text
 
 
+def run_all(args: argparse.Namespace) -> None:
+    """The protocol of the issue, each run a subprocess of this script (see the module docstring)."""
+    me = [sys.executable, str(Path(__file__).resolve()), "run"]
+    tail = ["--results", str(args.results)]
+    queue = [[*me, "modern-cnn", str(seed), "--threads", "1", *tail] for seed in (0, 1, 2)]
+    running: list[subprocess.Popen] = []
+    while queue or running:
+        while queue and len(running) < 2:
+            running.append(subprocess.Popen(queue.pop(0), cwd=ROOT))
+        running[0].wait()
+        if running[0].returncode != 0:
+            sys.exit(f"{running[0].args} failed")
+        running.pop(0)
+    for model in ("seed-cnn", "lenet5"):
+        for seed in (0, 1, 2):
+            subprocess.run([*me, model, str(seed), "--threads", "2", *tail], cwd=ROOT, check=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -116,13 +140,16 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--threads", type=int, default=1)
     r.add_argument("--set", action="append", default=[], metavar="PARAM=VALUE")
     r.add_argument("--results", type=Path, default=DEFAULT_RESULTS)
-    t = sub.add_parser("table")
-    t.add_argument("--results", type=Path, default=DEFAULT_RESULTS)
-    t.add_argument("--write", action="store_true")
+    for name in ("table", "all"):
+        t = sub.add_parser(name)
+        t.add_argument("--results", type=Path, default=DEFAULT_RESULTS)
+        t.add_argument("--write", action="store_true")
     args = ap.parse_args(argv)
     if args.cmd == "run":
         run(args)
     else:
+        if args.cmd == "all":
+            run_all(args)
         text = table(args)
         if args.write:
             update_section("mnist-records", "MNIST records: modern-cnn, seed-cnn, lenet5 (issue 16)", text)

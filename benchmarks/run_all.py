@@ -26,6 +26,7 @@ STEPS = [
     ("report", ["report.py", "--repeat", "3", "--write"]),
     ("predict", ["predict.py"]),
     ("seed", ["seed.py", "--tradeoff"]),
+    ("mnist-records", ["mnist_records.py", "all", "--write", "--results", str(RESULTS / "mnist-records.jsonl")]),
     ("scratch-nets", ["scratch_nets.py", "--write", "--results", str(RESULTS / "scratch.jsonl")]),
     ("scratch-nets-text", ["scratch_nets.py", "--only", "lstm,gru", "--write", "--results",
                            str(RESULTS / "scratch-text.jsonl")]),
