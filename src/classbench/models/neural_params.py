@@ -26,6 +26,18 @@ TRAINING_PARAMS: dict[str, Param] = {
     "verbose": Param(bool, doc="show a progress bar per epoch", tune=False),
 }
 
+#: the image nets' own training options (torch and scratch twins take the same ones)
+_AUGMENT = Param(
+    "choice",
+    choices=(False, True, "none", "shift", "affine"),
+    doc="training images each epoch: true/'shift' = shifted at random up to 2 px per 28 px of side; 'affine' = "
+        "randomly rotated (+-10 deg), zoomed (+-10%), sheared and shifted; false/'none' = as they are "
+        "(never under 14 px)",
+    tune=TuneRange(choices=("none", "shift", "affine")),
+)
+_SMOOTHING = Param(float, low=0.0, high=0.5, doc="label smoothing: share of each target spread over all classes",
+                   tune=TuneRange(0.0, 0.2))
+
 
 #: called as ``hook(row)`` with each epoch's history row by the torch and scratch training loops (tuning
 #: registers one while a candidate trains, to report the validation score to its pruner; a hook may raise

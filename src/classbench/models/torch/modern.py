@@ -19,8 +19,8 @@ from torch import nn
 
 from ...errors import UserError
 from ...params import Param, TuneRange
+from ..neural_params import _AUGMENT, _SMOOTHING
 from .training import TorchClassifier, torch_space
-from .vision import _AUGMENT, _SMOOTHING
 
 
 def _block(c_in: int, c_out: int, k: int) -> list[nn.Module]:

@@ -13,19 +13,10 @@ from torch import nn
 
 from ...errors import UserError
 from ...params import Param, TuneRange
+from ..neural_params import _AUGMENT, _SMOOTHING
 from .training import LOSSES, TorchClassifier, torch_space
 
 _DROPOUT = Param(float, low=0.0, high=0.9, doc="dropout probability before the output layer(s)")
-_AUGMENT = Param(
-    "choice",
-    choices=(False, True, "none", "shift", "affine"),
-    doc="training images each epoch: true/'shift' = shifted at random up to 2 px per 28 px of side; 'affine' = "
-        "randomly rotated (+-10 deg), zoomed (+-10%), sheared and shifted; false/'none' = as they are "
-        "(never under 14 px)",
-    tune=TuneRange(choices=("none", "shift", "affine")),
-)
-_SMOOTHING = Param(float, low=0.0, high=0.5, doc="label smoothing: share of each target spread over all classes",
-                   tune=TuneRange(0.0, 0.2))
 
 
 def _pooled(name: str, size: int, axis: str) -> int:
