@@ -236,7 +236,8 @@ def _scalar_loss_case(op, inputs, fwd, bwd, theirs, fixed=()):
     return Case(op, inputs, ours, theirs)
 
 
-def loss_case(rng, name: str, n=6, k=4, reduction="mean") -> Case:
+def loss_case(rng, name: str, n=6, k=4, reduction="mean", smoothing=0.0) -> Case:
+    """``smoothing``: label smoothing of softmax_cross_entropy (torch's ``label_smoothing``)."""
     tF = lambda torch: torch.nn.functional  # noqa: E731
     if name == "squared_error":
         t = rng.standard_normal((n, k))
@@ -249,10 +250,11 @@ def loss_case(rng, name: str, n=6, k=4, reduction="mean") -> Case:
     if name == "softmax_cross_entropy":
         labels = rng.integers(0, k, size=n)
         return _scalar_loss_case(
-            f"softmax_cross_entropy ({reduction})", {"z": rng.standard_normal((n, k)) * 3},
-            F.softmax_cross_entropy_forward, F.softmax_cross_entropy_backward,
-            lambda torch, p: (tF(torch).cross_entropy(p["z"], torch.as_tensor(labels), reduction=reduction),),
-            (labels, reduction))
+            f"softmax_cross_entropy ({reduction}{f', smoothing {smoothing:g}' if smoothing else ''})",
+            {"z": rng.standard_normal((n, k)) * 3}, F.softmax_cross_entropy_forward, F.softmax_cross_entropy_backward,
+            lambda torch, p: (tF(torch).cross_entropy(p["z"], torch.as_tensor(labels), reduction=reduction,
+                                                      label_smoothing=smoothing),),
+            (labels, reduction, smoothing))
     if name == "cross_entropy":
         labels = rng.integers(0, k, size=n)
         probs = F.softmax(rng.standard_normal((n, k)))
@@ -327,6 +329,7 @@ def default_cases(rng) -> list[Case]:
         loss_case(rng, "squared_error", reduction="half_sum"),
         loss_case(rng, "squared_error", reduction="mean"),
         loss_case(rng, "softmax_cross_entropy"),
+        loss_case(rng, "softmax_cross_entropy", smoothing=0.1),
         loss_case(rng, "cross_entropy"),
         loss_case(rng, "bce_with_logits"),
         rnn_case(rng, "lstm"),

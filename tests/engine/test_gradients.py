@@ -102,6 +102,28 @@ def test_losses(torch, rng, name, reduction, assert_case):
     assert_case(loss_case(rng, name, reduction=reduction))
 
 
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+@pytest.mark.parametrize("smoothing", [0.1, 0.5, 1.0])
+def test_label_smoothing_cross_entropy(torch, rng, reduction, smoothing, assert_case):
+    """Loss and gradient equal torch's ``cross_entropy(label_smoothing=e)`` (and finite differences)."""
+    row = assert_case(loss_case(rng, "softmax_cross_entropy", reduction=reduction, smoothing=smoothing))
+    assert "smoothing" in row["op"]
+
+
+def test_label_smoothing_changes_the_loss_and_rejects_bad_values():
+    from classbench.engine import EngineError
+    from classbench.engine import layers as L
+
+    z, labels = np.array([[2.0, -1.0, 0.5], [0.0, 3.0, -2.0]]), np.array([0, 1])
+    plain, smooth = L.SoftmaxCrossEntropy(), L.SoftmaxCrossEntropy(smoothing=0.3)
+    assert smooth(z, labels) > plain(z, labels)
+    logp = z - np.log(np.exp(z).sum(1, keepdims=True))
+    t = np.full((2, 3), 0.1) + 0.7 * np.eye(3)[labels]  # by hand: 0.7 onehot + 0.3 / 3
+    np.testing.assert_allclose(smooth.backward(), (np.exp(logp) - t) / 2, atol=1e-12)
+    with pytest.raises(EngineError, match=r"smoothing must lie in \[0, 1\], got -0.1"):
+        L.SoftmaxCrossEntropy(smoothing=-0.1)(z, labels)
+
+
 def test_cross_entropy_is_stable_for_huge_logits(torch):
     from classbench.engine import functional as F
 

@@ -374,10 +374,11 @@ class _Loss:
     def __init__(self, reduction: str = "mean"):
         self.reduction, self._cache = reduction, None
         self.name = type(self).__name__
+        self._extra: tuple = ()  # the loss's own arguments after the reduction
 
     def forward(self, pred: np.ndarray, target: np.ndarray) -> float:
         check_finite(self.name, "prediction", pred)
-        loss, self._cache = type(self)._fwd(pred, target, self.reduction)
+        loss, self._cache = type(self)._fwd(pred, target, self.reduction, *self._extra)
         if not np.isfinite(loss):
             raise EngineError(f"{self.name}: loss is {loss} for prediction {pred.shape} (targets out of range?)")
         return loss
@@ -391,9 +392,15 @@ class _Loss:
 
 
 class SoftmaxCrossEntropy(_Loss):
-    """Fused softmax + cross-entropy on logits (n, k) with int labels (n,); gradient (softmax - onehot) / n."""
+    """Fused softmax + cross-entropy on logits (n, k) with int labels (n,); gradient (softmax - onehot) / n.
+    ``smoothing`` e > 0: targets (1 - e) onehot + e / k (torch's ``cross_entropy(label_smoothing=e)``)."""
 
     _fwd, _bwd = F.softmax_cross_entropy_forward, F.softmax_cross_entropy_backward
+
+    def __init__(self, reduction: str = "mean", smoothing: float = 0.0):
+        super().__init__(reduction)
+        self.smoothing = float(smoothing)  # checked by the functional op: in [0, 1]
+        self._extra = (self.smoothing,)
 
 
 class MSELoss(_Loss):

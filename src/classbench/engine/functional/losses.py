@@ -69,19 +69,28 @@ def _class_targets(op: str, logits: np.ndarray, target: np.ndarray) -> np.ndarra
     return target.astype(logits.dtype, copy=False)
 
 
-def softmax_cross_entropy_forward(logits: np.ndarray, target: np.ndarray, reduction: str = "mean"):
+def softmax_cross_entropy_forward(logits: np.ndarray, target: np.ndarray, reduction: str = "mean",
+                                  smoothing: float = 0.0):
     """Cross-entropy of softmax(logits) against labels, fused and stable (log-sum-exp).
 
-    ``L = -sum_k t_k log softmax(z)_k`` per sample, averaged (or summed) over samples.
+    ``L = -sum_k t_k log softmax(z)_k`` per sample, averaged (or summed) over samples. With label
+    ``smoothing`` e in [0, 1] the targets become ``(1 - e) t + e / k`` (Szegedy et al. 2016; torch's
+    ``cross_entropy(label_smoothing=e)``); the fused gradient stays ``softmax(z) - t`` with those targets.
 
     Parameters
     ----------
     logits : array of shape (n, k)
     target : int array of shape (n,) with labels in [0, k), or probabilities of shape (n, k)
+    smoothing : float in [0, 1]
     """
     op = "softmax_cross_entropy"
     _check_reduction(op, reduction)
+    if not 0.0 <= smoothing <= 1.0:
+        raise EngineError(f"{op}: smoothing must lie in [0, 1], got {smoothing!r}")
     t = _class_targets(op, logits, target)
+    if smoothing > 0:
+        k = logits.shape[1]
+        t = t * t.dtype.type(1.0 - smoothing) + t.dtype.type(smoothing / k)  # [eq:ce-label-smoothing]
     logp = log_softmax(logits, axis=1)  # [eq:ce-forward]
     total = -float(np.vdot(t, logp))
     n = logits.shape[0]
