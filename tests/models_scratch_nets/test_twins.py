@@ -213,6 +213,24 @@ def test_lenet5_fit_with_augmentation_follows_torch(torch, monkeypatch, small_di
     np.testing.assert_allclose(scratch.predict_proba(Xt), twin.predict_proba(Xt), atol=1e-4)
 
 
+@pytest.mark.parametrize(("name", "settings"), [
+    ("scratch-lenet5", {"epochs": 2, "batch_size": 64}),
+    ("scratch-seed-cnn", {"dropout": 0.0, "epochs": 1, "batch_size": 50}),  # torch's dropout masks differ
+])
+def test_fit_with_affine_distortions_and_label_smoothing_follows_torch(torch, monkeypatch, small_digits, name,
+                                                                       settings):
+    """Same affine draws from the shuffling generator, same bilinear resampling (lenet5: on two batch
+    shards, each distorting its own rows), same smoothed targets: the loss curves agree."""
+    X, y, Xt, yt = (np.repeat(np.repeat(a, 2, axis=2), 2, axis=3) if a.ndim == 4 else a for a in small_digits)
+    n = 150 if name == "scratch-seed-cnn" else len(X)
+    settings = {**settings, "augment": "affine", "label_smoothing": 0.1}
+    scratch, twin = fit_both(torch, monkeypatch, name, settings, X[:n], y[:n], X_val=Xt[:50], y_val=yt[:50])
+    proba = scratch.predict_proba(Xt)
+    np.testing.assert_allclose(proba, twin.predict_proba(Xt), atol=1e-4)
+    plain = MODELS.get(name)(**{**settings, "augment": "none"}, random_state=7).fit(X[:n], y[:n])  # same init
+    assert np.abs(plain.predict_proba(Xt) - proba).max() > 10 * TOL, "the distortions must change the training"
+
+
 @pytest.mark.parametrize("name", ["scratch-lstm", "scratch-gru"])
 def test_recurrent_fit_follows_torch(torch, monkeypatch, reviews, name):
     """Same validation split, vocabulary and batches; masks give torch's packed-sequence states."""

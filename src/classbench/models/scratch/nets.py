@@ -17,11 +17,10 @@ import numpy as np
 from ...engine import layers as L
 from ...errors import UserError
 from ...params import Param, TuneRange
-from ..neural_params import TRAINING_PARAMS
+from ..neural_params import _AUGMENT, _SMOOTHING, TRAINING_PARAMS
 from .training import LOSSES, ScratchNetClassifier, store_params
 
 _DROPOUT = Param(float, low=0.0, high=0.9, doc="dropout probability before the output layer(s)")
-_AUGMENT = Param(bool, doc="shift training images at random each epoch, up to 2 px per 28 px of side (none under 14 px)")
 _ACTS = {"relu": L.ReLU, "sigmoid": L.Sigmoid, "tanh": L.Tanh, "none": None}
 
 
@@ -51,11 +50,12 @@ class ScratchSeedCNN(ScratchNetClassifier):
     modalities = frozenset({"image"})
     twin = "seed-cnn"
     max_blas_threads = 1
-    param_space = _space(dropout=_DROPOUT, augment=_AUGMENT)
+    param_space = _space(dropout=_DROPOUT, augment=_AUGMENT, label_smoothing=_SMOOTHING)
 
-    def __init__(self, *, dropout: float = 0.4, augment: bool = True, epochs: int = 5, batch_size: int = 64,
-                 lr: float = 2e-3, optimizer: str = "adam", momentum: float = 0.9, weight_decay: float = 0.0,
-                 lr_schedule: str = "onecycle", validation_fraction: float = 0.0, early_stopping: int | None = None,
+    def __init__(self, *, dropout: float = 0.4, augment: bool | str = "affine", label_smoothing: float = 0.1,
+                 epochs: int = 5, batch_size: int = 128, lr: float = 2e-3, optimizer: str = "adam",
+                 momentum: float = 0.9, weight_decay: float = 0.0, lr_schedule: str = "onecycle",
+                 validation_fraction: float = 0.0, early_stopping: int | None = None,
                  random_state: int | None = None, verbose: bool = False) -> None:
         store_params(self, locals())
 
@@ -88,11 +88,13 @@ class ScratchLeNet5(ScratchNetClassifier):
         activation=Param(str, choices=("relu", "tanh"), doc="hidden-unit nonlinearity"),
         pooling=Param(str, choices=("max", "avg"), doc="subsampling in S2 and S4"),
         augment=_AUGMENT,
+        label_smoothing=_SMOOTHING,
     )
 
-    def __init__(self, *, activation: str = "relu", pooling: str = "max", augment: bool = True, epochs: int = 12,
-                 batch_size: int = 128, lr: float = 3e-3, optimizer: str = "adam", momentum: float = 0.9,
-                 weight_decay: float = 0.0, lr_schedule: str = "onecycle", validation_fraction: float = 0.0,
+    def __init__(self, *, activation: str = "relu", pooling: str = "max", augment: bool | str = True,
+                 label_smoothing: float = 0.1, epochs: int = 14, batch_size: int = 256, lr: float = 5e-3,
+                 optimizer: str = "adam", momentum: float = 0.9, weight_decay: float = 0.0,
+                 lr_schedule: str = "onecycle", validation_fraction: float = 0.0,
                  early_stopping: int | None = None, random_state: int | None = None, verbose: bool = False) -> None:
         store_params(self, locals())
 

@@ -3,9 +3,9 @@
 It mirrors ``classbench.models.torch.training.TorchClassifier`` step for step, so that a scratch twin
 and its torch model take the same hyperparameters with the same meaning: the same input checks, label
 encoding and stratified validation split, the same shuffling and augmentation stream (one
-``np.random.default_rng(seed)`` draws each epoch's permutation, then each batch's shifts), the same
-optimizers (``engine.optim`` reproduces torch.optim's updates), per-step learning-rate schedules,
-early stopping and per-epoch ``history_``. Weights and dropout masks come from their own seeded
+``np.random.default_rng(seed)`` draws each epoch's permutation, then each batch's shifts or affine maps,
+see :mod:`.augment`), the same optimizers (``engine.optim`` reproduces torch.optim's updates), the same
+label smoothing, per-step learning-rate schedules, early stopping and per-epoch ``history_``. Weights and dropout masks come from their own seeded
 generators. Training runs in float32; BLAS threads follow ``CLASSBENCH_THREADS`` (capped per model by
 ``max_blas_threads``). A model with ``batch_shards > 1`` (scratch-lenet5: 2) trains each batch as that many
 fixed pieces on replicas sharing the weights, in up to ``CLASSBENCH_THREADS`` Python threads
@@ -34,34 +34,18 @@ from ...engine import functional as F
 from ...engine import layers as L
 from ...errors import UserError
 from ...params import Param
-from ..neural_params import TRAINING_PARAMS, augment_shift, epoch_done, lr_factor
+from ..neural_params import TRAINING_PARAMS, augment_shift, epoch_done, lr_factor  # noqa: F401 (re-exported)
+from . import augment
+from .augment import random_shift  # noqa: F401  (re-exported: the torch wrapper's name)
 from .shards import ShardedNet, shardable
 
 LOSSES = ("cross-entropy", "squared")
 _EVAL_BATCH = 256  # bounds the im2col buffers at prediction time (seed-cnn: ~160 MB)
 
 
-def random_shift(x: np.ndarray, shifts: np.ndarray, pad: int) -> np.ndarray:
-    """Translate each image by its own (dy, dx), filling with zeros (the torch wrapper's augmentation).
-
-    Parameters
-    ----------
-    x : array of shape (n, c, h, w)
-    shifts : int array of shape (n, 2), values in [-pad, pad]
-    """
-    n, c, h, w = x.shape
-    padded = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
-    s0, s1, s2, s3 = padded.strides
-    # windows[i, :, a, b] = padded[i, :, a:a + h, b:b + w]; image i takes the window at (pad - dy, pad - dx)
-    windows = np.lib.stride_tricks.as_strided(padded, (n, c, 2 * pad + 1, 2 * pad + 1, h, w),
-                                              (s0, s1, s2, s3, s2, s3), writeable=False)
-    return windows[np.arange(n), :, pad - shifts[:, 0], pad - shifts[:, 1]]
-
-
-def _batch(X: np.ndarray, idx: np.ndarray, shifts: np.ndarray | None, pad: int) -> np.ndarray:
-    """Rows ``idx`` of X (shape (n, ...)), each image shifted by its row of ``shifts`` (len(idx), 2) if given."""
-    xb = X[idx]
-    return xb if shifts is None else random_shift(xb, shifts, pad)
+def _batch(X: np.ndarray, idx: np.ndarray, kind: str | None, drawn: np.ndarray | None, shift: int) -> np.ndarray:
+    """Rows ``idx`` of X (shape (n, ...)), each image distorted by its row of ``drawn`` (see ``augment.apply``)."""
+    return augment.apply(kind, X[idx], drawn, shift)
 
 
 def threads() -> int:
@@ -161,7 +145,9 @@ class ScratchNetClassifier(Classifier):
             raise UserError(f"model {self._name}: {exc}. Use momentum < 1.") from None
 
     def _make_loss(self) -> Any:
-        return SoftmaxSquaredLoss() if getattr(self, "loss", "cross-entropy") == "squared" else L.SoftmaxCrossEntropy()
+        if getattr(self, "loss", "cross-entropy") == "squared":
+            return SoftmaxSquaredLoss()
+        return L.SoftmaxCrossEntropy(smoothing=float(getattr(self, "label_smoothing", 0.0)))
 
     @property
     def _name(self) -> str:
@@ -268,9 +254,7 @@ class ScratchNetClassifier(Classifier):
         bs = min(p["batch_size"], n)
         steps = math.ceil(n / bs)
         total = epochs * steps
-        augment = bool(getattr(self, "augment", False)) and X.ndim == 4
-        shift = augment_shift(X.shape[2:]) if augment else 0
-        augment = shift > 0
+        kind, shift = augment.augmentation(getattr(self, "augment", False), X)  # the torch loop's choice
         patience, best_loss, best_state, bad = p["early_stopping"], math.inf, None, 0
         step, lr_now = 0, p["lr"]
         for epoch in range(1, epochs + 1):
@@ -285,16 +269,16 @@ class ScratchNetClassifier(Classifier):
             for b in range(steps):
                 idx = perm[b * bs : (b + 1) * bs]
                 yb = y[idx]
-                shifts = rng.integers(-shift, shift + 1, size=(len(idx), 2)) if augment else None
+                drawn = augment.draw(kind, rng, len(idx), shift)  # in the main thread, the torch loop's order
                 lr_now = p["lr"] * lr_factor(p["lr_schedule"], step, total)
                 opt.lr = lr_now
                 try:
                     with np.errstate(over="ignore", invalid="ignore"):  # the engine reports NaN/Inf itself
                         if sharded is None:
-                            loss, logits = self._train_step(net, loss_fn, opt, _batch(X, idx, shifts, shift), yb)
-                        else:  # each piece gathers and shifts its own images, in its own thread
-                            loss, logits = sharded.train_step(loss_fn, opt, lambda s, idx=idx, shifts=shifts: (
-                                self._net_input(_batch(X, idx[s], None if shifts is None else shifts[s], shift))), yb)
+                            loss, logits = self._train_step(net, loss_fn, opt, _batch(X, idx, kind, drawn, shift), yb)
+                        else:  # each piece gathers and distorts its own images, in its own thread
+                            loss, logits = sharded.train_step(loss_fn, opt, lambda s, idx=idx, drawn=drawn: (
+                                self._net_input(_batch(X, idx[s], kind, None if drawn is None else drawn[s], shift))), yb)
                 except EngineError as exc:
                     if bar is not None:
                         bar.close()
