@@ -87,3 +87,11 @@ def test_learns_digits_on_one_thread_whatever_the_thread_setting(monkeypatch, di
         assert torch.get_num_threads() == 1
     assert np.mean(fits[0].predict(Xt) == yt) > 0.9
     assert np.array_equal(fits[0].predict_proba(Xt), fits[1].predict_proba(Xt))
+
+
+def test_a_model_pickled_before_label_smoothing_existed_loads_as_trained_without_it():
+    state = create_model("seed-cnn").__getstate__()
+    state.pop("label_smoothing")
+    old = object.__new__(type(create_model("seed-cnn")))
+    old.__setstate__(state)
+    assert old.get_params()["label_smoothing"] == 0.0

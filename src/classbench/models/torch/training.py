@@ -354,6 +354,8 @@ class TorchClassifier(Classifier):
     def __setstate__(self, state: dict[str, Any]) -> None:
         state = dict(state)
         weights = state.pop("_module_state", None)
+        if "label_smoothing" in self.param_space and "random_state" in state:
+            state.setdefault("label_smoothing", 0.0)  # pickled before the option existed: trained without it
         super().__setstate__(state)
         if weights is not None:
             with torch.random.fork_rng(devices=[]):
