@@ -105,10 +105,11 @@ def table(rows: list[dict]) -> str:
         lines.append(f"| {base} | {first['family']} | {acc:.4f} | {seeds} | {train_s:.0f} s | "
                      f"{f'{_mean(spe):.1f} s' if spe else ''} | {first['epochs'] or ''} | {target or '-'} | {met or '-'} |")
         summary.append({**first, "accuracy": acc, "s_per_epoch": _mean(spe) if spe else None})
+    lines.append("")  # notes below the table, not rows of it
     neural = [r for r in summary if r["family"] == "torch"]
     if any(r["label"].startswith("embedding-bag") for r in neural):
         best = max(neural, key=lambda r: r["accuracy"])
-        lines.append(f"\nBest neural model: {best['label']} at {best['accuracy']:.4f} "
+        lines.append(f"Best neural model: {best['label']} at {best['accuracy']:.4f} "
                      f"(target >= {NEURAL_BEST:.3f}: {'met' if best['accuracy'] >= NEURAL_BEST else 'NOT met'}).")
     for label in dict.fromkeys(r["label"].rstrip("*") for r in rows):
         if label in RUNS and RUNS[label][1]:
@@ -134,13 +135,14 @@ def main(argv: list[str] | None = None) -> int:
                     f"deterministic {', '.join(sorted(DETERMINISTIC))} (once, with the first seed)")
     ap.add_argument("--results", type=Path, default=Path("classbench-out/imdb-bench.jsonl"))
     ap.add_argument("--table", action="store_true", help="only print the table of --results")
-    ap.add_argument("--write", action="store_true", help="also write the table as the `imdb` section of BENCHMARKS.md")
+    ap.add_argument("--write", action="store_true", help="also write the table as a section of BENCHMARKS.md")
+    ap.add_argument("--section", default="imdb", help="name of that section (another name keeps the `imdb` one)")
     args = ap.parse_args(argv)
     if args.table:
         rows = [json.loads(line) for line in args.results.read_text().splitlines() if line.strip()]
         print(table(rows))
         if args.write:
-            _write(rows)
+            _write(rows, args.section)
         return 0
     os.environ["CLASSBENCH_THREADS"] = str(args.threads)
     from classbench.datasets import DataContext, load_dataset
@@ -177,11 +179,11 @@ def main(argv: list[str] | None = None) -> int:
                 f.write(json.dumps(row) + "\n")
     print(table(rows))
     if args.write:
-        _write(rows)
+        _write(rows, args.section)
     return 0
 
 
-def _write(rows: list[dict]) -> None:
+def _write(rows: list[dict], section: str = "imdb") -> None:
     sys.path.insert(0, str(Path(__file__).parent))
     from _md import update_section
 
@@ -192,7 +194,8 @@ def _write(rows: list[dict]) -> None:
              "of nbsvm3, lstm and gru were chosen on held-out splits of the training reviews (20,000 fitted / "
              "5,000 held out), never on the test set; see the models' docstrings. The machine was shared with "
              "other jobs: the 1-minute load average is given below.")
-    update_section("imdb", "IMDB movie reviews (issue 5)", intro + "\n\n" + table(rows))
+    title = "IMDB movie reviews (issue 5)" if section == "imdb" else f"IMDB movie reviews ({section})"
+    update_section(section, title, intro + "\n\n" + table(rows))
 
 
 if __name__ == "__main__":
