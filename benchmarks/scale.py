@@ -82,7 +82,8 @@ def _kept_scaling_rows() -> list[str]:
     text = BENCHMARKS.read_text() if BENCHMARKS.exists() else ""
     section = text.partition("<!-- section:scale -->")[2].partition("<!-- /section:scale -->")[0]
     date = next((ln.split(", ")[-1] for ln in section.splitlines() if ln.startswith("Machine:")), "?")
-    rows = [ln for ln in section.splitlines() if ln.startswith(("| 20 CPU-bound", "| same, ", "| identical "))]
+    rows = [ln for ln in section.splitlines()
+            if ln.startswith(("| 20 CPU-bound", "| (part 2 not re-run", "| same, ", "| identical "))]
     if rows and "(part 2 not re-run" not in rows[0]:
         rows[0] = rows[0].replace("| 20 CPU-bound", f"| (part 2 not re-run by --overhead-only: measured {date}) "
                                                    f"20 CPU-bound", 1)
@@ -125,11 +126,12 @@ def main() -> None:
     startup = marks[0] - trials[0]  # the first trial started when its line came, less its own time
     steady = 100 * ((marks[-1] - marks[0]) / (whole - trials[0]) - 1)
     gap = 1000 * ((marks[-1] - marks[0]) - (whole - trials[0])) / (len(trials) - 1)
+    met = "NO" if total > 0.2 else "yes" if load0 < 1.0 else "yes at this load only (slowed trials)"
     lines += ["| check | measured | target | met |", "|---|---|---|---|",
               f"| 200 tiny trials (logreg, ~500 digits), local executor, 1 worker, whole command (median of 3 "
               f"runs: {', '.join(f'{100 * r[0]:.0f}%' for r in runs)}): wall {wall:.2f} s; summed trial times "
               f"{whole:.2f} s (of which train + predict {inner:.2f} s) | overhead {100 * total:.0f}% | ≤ 20% | "
-              f"{'yes' if total <= 0.2 else 'NO'} |",
+              f"{met} |",
               f"| 1-minute load average before / after the 3 runs (2 cores; run under `flock /tmp/classbench-bench.lock`); "
               f"median trial time. Others' load slows a tiny trial (two BLAS threads) far more than the start-up, "
               f"so the ratio falls as load rises: compare runs at similar load | {load0:.2f} / {load1:.2f}; "
