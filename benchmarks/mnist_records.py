@@ -87,7 +87,7 @@ def table(args: argparse.Namespace) -> str:
     for r in rows:
         groups.setdefault((_label(r), r["threads"]), []).append(r)
     out = ["| model | threads | seeds | test accuracy per seed | mean | train s per seed (wall) | train s per seed "
-           "(process CPU) | time counted | target | met |", "|---|---|---|---|---|---|---|---|---|---|"]
+           "(process CPU) | time counted | 1-min load | target | met |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     for (label, threads), rs in groups.items():
         rs = sorted(rs, key=lambda r: r["seed"])
         mean = float(np.mean([r["accuracy"] for r in rs]))
@@ -102,11 +102,11 @@ def table(args: argparse.Namespace) -> str:
         walls = ", ".join(format(r["train_wall_s"], ".0f") for r in rs)
         cpus = ", ".join(format(r["train_cpu_s"], ".0f") for r in rs)
         kind = "CPU" if threads == 1 else "wall"
+        seen = [x for r in rs for x in (r["load_before"], r["load_after"])]
         out.append(f"| {label} | {threads} | {len(rs)} | {accs} | {mean:.4f} | {walls} | {cpus} | "
-                   f"max {max(counted):.0f} s ({kind}) | {target} | {met} |")
-    loads = sorted({r["load_before"] for r in rows} | {r["load_after"] for r in rows})
+                   f"max {max(counted):.0f} s ({kind}) | {min(seen):.1f}-{max(seen):.1f} | {target} | {met} |")
     text = "\n".join(out) + (
-        f"\n\n1-minute load averages seen at the start and end of the runs: {loads[0]}-{loads[-1]}. One-thread "
+        "\n\n1-min load: the 1-minute load averages at the start and end of the runs. One-thread "
         "runs count the process CPU time of `fit` (the time the training takes on an otherwise idle core; other "
         "jobs shared the machine), several-thread runs the wall time of `fit`.\n")
     print(text)

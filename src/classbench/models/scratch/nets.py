@@ -92,7 +92,7 @@ class ScratchLeNet5(ScratchNetClassifier):
     )
 
     def __init__(self, *, activation: str = "relu", pooling: str = "max", augment: bool | str = True,
-                 label_smoothing: float = 0.1, epochs: int = 14, batch_size: int = 256, lr: float = 5e-3,
+                 label_smoothing: float = 0.1, epochs: int = 10, batch_size: int = 256, lr: float = 5e-3,
                  optimizer: str = "adam", momentum: float = 0.9, weight_decay: float = 0.0,
                  lr_schedule: str = "onecycle", validation_fraction: float = 0.0,
                  early_stopping: int | None = None, random_state: int | None = None, verbose: bool = False) -> None:

@@ -117,7 +117,7 @@ class LeNet5(TorchClassifier):
         pooling: str = "max",
         augment: bool | str = True,
         label_smoothing: float = 0.1,
-        epochs: int = 14,
+        epochs: int = 10,
         batch_size: int = 256,
         lr: float = 5e-3,
         optimizer: str = "adam",
