@@ -59,6 +59,14 @@ def run(c, *args, out, timeout=240):
     return finish(start(c, *args, out=out), timeout)
 
 
+def _trials_if_ready(out):
+    """trials(out), or [] while the driver has created the database file but not yet its tables."""
+    try:
+        return trials(out)
+    except sqlite3.OperationalError:
+        return []
+
+
 def trials(out):
     db = sqlite3.connect(Path(out) / "classbench.db")
     db.row_factory = sqlite3.Row
@@ -135,7 +143,7 @@ def test_head_node_lost_is_a_clear_error_and_a_resumable_run(cluster, tmp_path):
     proc = start(cluster, *args, "--address", cluster.address, out=tmp_path / "o")
     db = tmp_path / "o" / "classbench.db"
     deadline = time.monotonic() + 120
-    while not (db.exists() and any(t["status"] == "ok" for t in trials(tmp_path / "o"))):
+    while not (db.exists() and any(t["status"] == "ok" for t in _trials_if_ready(tmp_path / "o"))):
         assert time.monotonic() < deadline and proc.poll() is None, "no trial finished"
         time.sleep(0.2)
     cluster.kill_node("head")

@@ -127,11 +127,12 @@ def _check_report(out, run_id):
 
 def test_crashing_candidates_and_a_time_budget(plugin, tmp_path):
     """Study 1: candidates with x < 0.5 kill their worker; each is recorded failed and the study goes on.
-    Study 2: timeout = 8 s, candidates of 3 s: the one running at 8 s is stopped; at most 10% overrun (3 s, not
-    1.5 s: with 0.5 s of hand-off on a loaded machine, 1.5 s candidates ended exactly at 8 s and none was stopped)."""
-    suite = _suite([("tune-knob", {"crash_below": 0.5}), ("tune-knob", {"sleep": 3.0}),
+    Study 2: timeout = 10 s, candidates of 4 s: the one running at 10 s is stopped; at most 10% overrun. The
+    budget includes the study's worker start-up (up to a few s on a loaded CI machine): with any start-up under
+    6 s one or two candidates finish and the next one runs into the deadline."""
+    suite = _suite([("tune-knob", {"crash_below": 0.5}), ("tune-knob", {"sleep": 4.0}),
                     ("tune-knob", {"crash_below": 2.0})],
-                   model_tune=(TuneSpec(trials=5, sampler="random"), TuneSpec(timeout=8.0), TuneSpec(trials=2)))
+                   model_tune=(TuneSpec(trials=5, sampler="random"), TuneSpec(timeout=10.0), TuneSpec(trials=2)))
     res = _run(tmp_path / "out", suite)
     crashy, timed, hopeless = load_studies(tmp_path / "out", res.run_id)
     assert [t.state.name for t in hopeless.trials] == ["FAIL", "FAIL"]
@@ -144,11 +145,11 @@ def test_crashing_candidates_and_a_time_budget(plugin, tmp_path):
     t1, t2, _ = _tuned(_trials(tmp_path / "out", res.run_id))
     assert t1["status"] == "ok" and t1["params"]["x"] >= 0.5 and t1["spec"]["tuned"]["n_failed"] >= 1
 
-    assert 8.0 <= timed.user_attrs["elapsed_s"] <= 8.8, timed.user_attrs["elapsed_s"]
+    assert 10.0 <= timed.user_attrs["elapsed_s"] <= 11.0, timed.user_attrs["elapsed_s"]
     states = [t.state.name for t in timed.trials]
     assert states.count("COMPLETE") >= 1 and states[-1] == "FAIL", states
     assert "time budget ran out" in timed.trials[-1].user_attrs["error"]
-    assert t2["status"] == "ok" and 8.0 <= t2["spec"]["tuned"]["tune_s"] <= 8.8
+    assert t2["status"] == "ok" and 10.0 <= t2["spec"]["tuned"]["tune_s"] <= 11.0
 
 
 def _cli(*args, env):
