@@ -62,11 +62,13 @@ def _tune_flags(args: argparse.Namespace) -> list[str]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from ._startup import gc_paused
     from .bench.executors import early_workers
 
-    # the local workers start first: their ~1 s of imports overlaps everything the driver does before a trial
+    # the local workers start first: their ~1 s of imports overlaps everything the driver does before a trial;
+    # the driver's own imports run with the garbage collector paused until its trials start (_startup.py)
     n = (args.workers if args.workers is not None else 1) if args.executor == "local" else 0
-    with early_workers(n):
+    with gc_paused(), early_workers(n):
         return _cmd_run(args)
 
 
@@ -136,7 +138,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         opts.shard, opts.gpu_resource = parse_shard(args.shard), args.gpu_resource
     result = run_suite(suite, opts, on_finish=_after_run if not args.no_report else None)
     print(lb.format_table(result.rows))
-    _print_summaries(result.rows, _stored_trials(args.out, result.run_id))
+    _print_summaries(result.rows, result.trials)
     print(f"\nrun {result.run_id}: leaderboard in {Path(args.out) / 'runs' / result.run_id}")
     if args.save_models:
         print(f"models in {Path(args.out) / 'runs' / result.run_id / 'models'}; "
@@ -144,19 +146,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if result.budget_exhausted:
         return 3
     return 130 if result.interrupted else 0
-
-
-def _stored_trials(out: str, run_id: str) -> list[dict[str, Any]]:
-    from .bench.store import Store
-
-    try:
-        store = Store(Path(out), create=False)
-    except UserError:
-        return []
-    try:
-        return store.trials(run_id, predictions=False)
-    finally:
-        store.close()
 
 
 def _print_summaries(rows: list[dict[str, Any]], trials: list[dict[str, Any]]) -> None:

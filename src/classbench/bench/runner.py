@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
 
+from .._startup import resume_gc
 from ..config import SuiteSpec, TrialSpec
 from ..datasets import DataContext, get_source
 from ..errors import UserError
@@ -74,6 +75,7 @@ class RunResult:
     rows: list[dict[str, Any]] = field(default_factory=list)
     interrupted: bool = False  # stopped before every trial ran (Ctrl-C, SIGTERM or the suite budget)
     budget_exhausted: bool = False  # the suite budget ran out (``interrupted`` is then True too)
+    trials: list[dict[str, Any]] = field(default_factory=list, repr=False)  # the run's stored trials
 
     def to_pandas(self) -> Any:
         """The leaderboard as a pandas DataFrame (see ``classbench.frames``)."""
@@ -289,6 +291,7 @@ def _run(suite: SuiteSpec, opts: RunOptions, store: Store, on_finish: Callable[[
     todo = [t for t in trials if t.spec.key not in done]
     _say(opts, f"run {run_id}: {len(trials)} trials ({len(trials) - len(todo)} already done), "
                f"{opts.executor} executor, {executor.workers} worker(s), results in {store.path}")
+    resume_gc()  # the driver's imports are done (`classbench run` paused the collector for them)
     stop = None
     if suite.tune is not None or any(suite.model_tune):  # tuning (issue 14): studies first, on this executor
         from ..tune.driver import tune_first
@@ -298,7 +301,8 @@ def _run(suite: SuiteSpec, opts: RunOptions, store: Store, on_finish: Callable[[
     stop = stop or _execute(store, run_id, todo, ctx, opts, executor, len(trials) - len(todo), len(trials))
     interrupted = result.interrupted = bool(stop)
     result.budget_exhausted = stop == "budget"
-    result.rows = lb.leaderboard(store.trials(run_id))
+    result.trials = store.trials(run_id)
+    result.rows = lb.leaderboard(result.trials)
     try:
         store.set_run_status(run_id, "interrupted" if interrupted else "finished")
         write_leaderboard(out, run_id, result.rows)
