@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import gc
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Any, Iterator
 
 _STATE: dict[str, bool] = {}  # "paused": this module turned the collector off; "frozen": it froze objects
 
@@ -47,3 +47,64 @@ def gc_paused() -> Iterator[None]:
         resume_gc()
         if _STATE.pop("frozen", False):
             gc.unfreeze()
+
+
+def keep_scipy_docstrings() -> None:
+    """Let SciPy import without rewriting the docstrings of its array-API functions (about 0.15 s of the
+    1.2 s scikit-learn takes to import, in each of `classbench run`'s processes).
+
+    SciPy 1.15+ decorates some 500 functions with ``xp_capabilities``, which parses each docstring with
+    its numpydoc parser (``FunctionDoc``) to append an "Array API Standard Support" table to its Notes.
+    Here that decorator's parser is replaced by :class:`_DocAsWritten`, which gives the docstring back as
+    written, so the functions keep their own docstrings without the table; nothing else of SciPy changes
+    (``tests/core/test_startup_overhead.py`` checks the docstrings and results). Only for processes that
+    never show SciPy's docstrings: the CLI driver of `classbench run` and its workers. A SciPy without
+    that decorator, or one already imported, is left alone."""
+    import sys
+
+    if "scipy.stats" in sys.modules:  # its functions are decorated already
+        return
+    try:
+        from scipy._lib import _array_api
+    except Exception:  # noqa: BLE001 - no SciPy, or one laid out differently: nothing to do
+        return
+    real = getattr(_array_api, "FunctionDoc", None)
+    if real is None or not callable(getattr(_array_api, "xp_capabilities", None)) or real is _DocAsWritten:
+        return
+    _DocAsWritten.real = real
+    _array_api.FunctionDoc = _DocAsWritten
+
+
+class _DocAsWritten:
+    """Stands in for SciPy's ``FunctionDoc`` in ``xp_capabilities``: ``doc["Notes"]`` is a list that is
+    dropped, and ``str(doc)`` is a blank signature line and the docstring as written. Any other use parses
+    the docstring with the real parser and hands over to it, notes included."""
+
+    real: Any = None
+
+    def __init__(self, func: Any, *args: Any, **kwargs: Any) -> None:
+        self._func, self._args, self._kwargs = func, args, kwargs
+        self._notes: list[str] = []
+        self._parsed: Any = None
+
+    def _full(self) -> Any:
+        if self._parsed is None:
+            self._parsed = type(self).real(self._func, *self._args, **self._kwargs)
+            self._parsed["Notes"].extend(self._notes)
+        return self._parsed
+
+    def __getitem__(self, key: str) -> Any:
+        if key == "Notes" and self._parsed is None:
+            return self._notes
+        return self._full()[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._full()[key] = value
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._full(), name)
+
+    def __str__(self) -> str:
+        if self._parsed is not None:
+            return str(self._parsed)
+        return "\n" + (self._func.__doc__ or "")

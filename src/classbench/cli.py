@@ -62,13 +62,15 @@ def _tune_flags(args: argparse.Namespace) -> list[str]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from ._startup import gc_paused
+    from ._startup import gc_paused, keep_scipy_docstrings
     from .bench.executors import early_workers
 
     # the local workers start first: their ~1 s of imports overlaps everything the driver does before a trial;
-    # the driver's own imports run with the garbage collector paused until its trials start (_startup.py)
+    # the driver's own imports run with the garbage collector paused until its trials start, and without
+    # SciPy's docstring rewriting (_startup.py)
     n = (args.workers if args.workers is not None else 1) if args.executor == "local" else 0
     with gc_paused(), early_workers(n):
+        keep_scipy_docstrings()
         return _cmd_run(args)
 
 

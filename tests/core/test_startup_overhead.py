@@ -101,3 +101,65 @@ def test_a_model_without_a_history_list_sends_nothing():
     time.sleep(0.1)
     w.stop()
     assert sent == []
+
+
+_PROBE = """
+import json, sys
+if sys.argv[1] == "shim":
+    from classbench._startup import keep_scipy_docstrings
+    keep_scipy_docstrings()
+import numpy as np
+import scipy.stats as ss
+from sklearn.linear_model import LogisticRegression
+rng = np.random.default_rng(0)
+a, b = rng.normal(size=40), rng.normal(0.3, size=40)
+X, y = rng.normal(size=(60, 4)), rng.integers(0, 2, 60)
+out = {
+    "doc": ss.ttest_ind.__doc__,
+    "results": [float(ss.ttest_ind(a, b).pvalue), float(ss.wilcoxon(a - b).pvalue), float(ss.rankdata(a)[3]),
+                float(ss.norm.ppf(0.975)), LogisticRegression().fit(X, y).coef_.tolist()],
+}
+print(json.dumps(out))
+"""
+
+
+def _probe(mode):
+    import json
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-c", _PROBE, mode], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+def test_scipy_keeps_its_docstrings_as_written_and_computes_the_same():
+    plain, kept = _probe("plain"), _probe("shim")
+    assert kept["results"] == plain["results"]
+    assert "Array API Standard Support" in plain["doc"]  # the decorator this replaces is active here
+    assert "Array API Standard Support" not in kept["doc"]
+    assert kept["doc"].startswith("Calculate the T-test for the means of *two independent* samples")
+    assert "Parameters\n" in kept["doc"] and "equal_var" in kept["doc"]
+
+
+def test_any_other_use_of_the_stand_in_parser_hands_over_to_scipys_own():
+    from scipy._lib._docscrape import FunctionDoc
+
+    def f(x):
+        """Add one.
+
+        Parameters
+        ----------
+        x : int
+            A number.
+        """
+        return x + 1
+
+    _startup._DocAsWritten.real = FunctionDoc
+    quick = _startup._DocAsWritten(f)
+    quick["Notes"].append("a note")
+    assert str(quick).split("\n", 1)[1].lstrip(" \n").startswith("Add one.")  # as xp_capabilities reads it
+    full = _startup._DocAsWritten(f)
+    full["Notes"].append("a note")
+    assert [p.name for p in full["Parameters"]] == ["x"]  # parsed by SciPy's parser from here on
+    assert "a note" in str(full) and "x : int" in str(full)

@@ -57,9 +57,10 @@ def _die_with_driver(driver_pid: int | None) -> None:
 
 
 def _worker_main(conn: Connection, warm: tuple[str, ...] = (), driver_pid: int | None = None) -> None:
-    from .._startup import pause_gc, resume_gc
+    from .._startup import keep_scipy_docstrings, pause_gc, resume_gc
 
     pause_gc()  # until the first trial: imports run faster without collector passes (see _startup.py)
+    keep_scipy_docstrings()  # nor SciPy's docstring rewriting: nothing in a worker shows them
     _die_with_driver(driver_pid)
     import importlib
 
