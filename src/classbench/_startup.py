@@ -1,4 +1,5 @@
-"""The cyclic garbage collector during the start-up of classbench's own processes.
+"""What `classbench run`'s own processes (the driver and its local workers) do to import faster: the garbage
+collector paused (below) and SciPy's docstrings kept as written (:func:`keep_scipy_docstrings`).
 
 Importing scikit-learn (with SciPy and pandas) makes about a million objects, nearly all kept for the
 life of the process, and Python's collector passes scan them again and again: 10-15% of the import time,
