@@ -1,6 +1,6 @@
 """Losing a node (issue 18): 20 CPU-bound trials on a two-node Ray cluster, the worker node killed halfway.
 
-Usage: flock /tmp/classbench-bench.lock .venv/bin/python benchmarks/cluster.py [--trees 400] [--seeds 20]
+Usage: flock .bench.lock .venv/bin/python benchmarks/cluster.py [--trees 400] [--seeds 20]
 
 A head node and a worker node (one CPU each, `ray start` on this machine, Ray's default failure detection)
 run 20 trials (random forest of ``--trees`` trees on the bundled 8x8 digits, one seed each, one thread) with

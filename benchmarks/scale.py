@@ -1,6 +1,6 @@
 """Executor overhead and scaling (issue 7).
 
-Usage: CLASSBENCH_DATA=/path/to/datasets flock /tmp/classbench-bench.lock .venv/bin/python benchmarks/scale.py
+Usage: CLASSBENCH_DATA=../shared/datasets flock .bench.lock .venv/bin/python benchmarks/scale.py
        [--overhead-only]   (part 1 only; the section keeps part 2's rows from the last full run, dated)
 
 1. Overhead: 200 tiny trials (logistic regression on ~500 digits, 200 seeds) on the local executor with one
@@ -144,7 +144,7 @@ def main() -> None:
               f"runs: {', '.join(f'{100 * r[0]:.0f}%' for r in runs)}): wall {wall:.2f} s; summed trial times "
               f"{whole:.2f} s (of which train + predict {inner:.2f} s) | overhead {100 * total:.0f}% | ≤ 20% | "
               f"{met} |",
-              f"| 1-minute load average before / after the 3 runs (2 cores; run under `flock /tmp/classbench-bench.lock`); "
+              f"| 1-minute load average before / after the 3 runs (2 cores; run under `flock .bench.lock`); "
               f"median trial time. Others' load slows a tiny trial (two BLAS threads) far more than the start-up, "
               f"so the ratio falls as load rises: compare runs at similar load | {load0:.2f} / {load1:.2f}; "
               f"{1000 * sorted(trials)[len(trials) // 2]:.0f} ms per trial | | |",

@@ -1,6 +1,6 @@
 """Tuning (issue 14): default against tuned test accuracy with the same budget, budgets kept, pruning, parallelism.
 
-Usage: flock /tmp/classbench-bench.lock env CLASSBENCH_DATA=../shared/datasets \\
+Usage: flock .bench.lock env CLASSBENCH_DATA=../shared/datasets \\
        .venv/bin/python benchmarks/tuning.py [--trials N] [--only digits,table,budget,workers,faces,mnist]
 
 Parts (each one `classbench run ... --tune` command; numbers read back from its results database and
