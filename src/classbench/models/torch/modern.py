@@ -17,10 +17,10 @@ from typing import ClassVar
 
 from torch import nn
 
-from ...errors import UserError
 from ...params import Param, TuneRange
 from ..neural_params import _AUGMENT, _SMOOTHING
 from .training import TorchClassifier, torch_space
+from .vision import _pooled
 
 
 def _block(c_in: int, c_out: int, k: int) -> list[nn.Module]:
@@ -87,11 +87,8 @@ class ModernCNN(TorchClassifier):
 
     def _build_module(self, input_shape: tuple[int, ...], n_classes: int) -> nn.Module:
         c, h, w = input_shape
-        if min(h, w) < 4:
-            raise UserError(
-                f"model modern-cnn: the input images are {h}x{w} pixels; it needs at least 4x4 for its two 2x2 "
-                f"poolings. Use a larger image dataset or the 'mlp' model."
-            )
+        _pooled("modern-cnn", h // 2 // 2, "the height")
+        _pooled("modern-cnn", w // 2 // 2, "the width")
         w0 = self.width
         return nn.Sequential(
             *_block(c, w0, 5),
