@@ -63,6 +63,17 @@ def _synthetic_faces(size: tuple[int, int], seed: int) -> dict[str, np.ndarray]:
     return out
 
 
+def split_faces() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """8 train / 3 test synthetic faces per subject: (X_tr, y_tr, X_te, y_te), X of shape (n, 1, 16, 12);
+    the happy, sleepy and wink faces are the test ones."""
+    faces = synthetic_faces()
+    names = sorted(faces)
+    X = np.stack([faces[n] for n in names])[:, None].astype(np.float32) / 255.0
+    y = np.array([int(n[7:9]) - 1 for n in names])
+    test = np.isin([n.split(".")[1] for n in names], ["happy", "sleepy", "wink"])
+    return X[~test], y[~test], X[test], y[test]
+
+
 def write_faces(folder: Path, size: tuple[int, int] = (12, 16), skip: tuple[str, ...] = (),
                 rename: dict[str, str] | None = None, version: bytes = b"GIF89a") -> dict[str, bytes]:
     """Write the 165 synthetic GIFs into ``folder``; returns file name -> bytes written."""

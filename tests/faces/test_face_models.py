@@ -12,7 +12,7 @@ import pytest
 from classbench.errors import UserError
 from classbench.models import MODELS, create_model
 
-from .conftest import synthetic_faces
+from .conftest import split_faces
 
 FAST = {"eigenfaces": {}, "fisherfaces": {},
         "face-cnn": {"epochs": 12, "channels": 8, "lr": 1e-2, "shift": 1.0, "rotation": 3.0, "scale": 0.0,
@@ -26,14 +26,7 @@ def _one_thread(monkeypatch):
 
 @pytest.fixture(scope="module")
 def data():
-    """8 train / 3 test synthetic faces per subject: (X_tr, y_tr, X_te, y_te), X of shape (n, 1, 16, 12)."""
-    faces = synthetic_faces()
-    names = sorted(faces)
-    X = np.stack([faces[n] for n in names])[:, None].astype(np.float32) / 255.0
-    y = np.array([int(n[7:9]) - 1 for n in names])
-    cond = np.array([n.split(".")[1] for n in names])
-    test = np.isin(cond, ["happy", "sleepy", "wink"])
-    return X[~test], y[~test], X[test], y[test]
+    return split_faces()
 
 
 def test_registered_lazily_with_metadata():

@@ -9,18 +9,12 @@ from classbench.errors import UserError
 from classbench.models import MODELS, create_model
 from classbench.models.faces import features, select
 
-from .conftest import synthetic_faces, write_faces
+from .conftest import split_faces, write_faces
 
 
 @pytest.fixture(scope="module")
 def data():
-    """8 train / 3 test synthetic faces per subject: (X_tr, y_tr, X_te, y_te), X of shape (n, 1, 16, 12)."""
-    faces = synthetic_faces()
-    names = sorted(faces)
-    X = np.stack([faces[n] for n in names])[:, None].astype(np.float32) / 255.0
-    y = np.array([int(n[7:9]) - 1 for n in names])
-    test = np.isin([n.split(".")[1] for n in names], ["happy", "sleepy", "wink"])
-    return X[~test], y[~test], X[test], y[test]
+    return split_faces()
 
 
 # ------------------------------------------------------------------------------------------- descriptors
